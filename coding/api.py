@@ -1,0 +1,175 @@
+"""REST endpoints for the codebook, codings and memos."""
+
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from interviews.access import require_own_or_supervise
+from interviews.api_base import WRITE_METHODS, ProjectScopedViewSet
+from interviews.models import Role
+
+from . import selectors, services
+from .models import Code, Coding, Memo, MemoKind
+from .serializers import (
+    CodeInput,
+    CodeMergeInput,
+    CodeMoveInput,
+    CodeOutput,
+    CodeUpdateInput,
+    CodingInput,
+    CodingOutput,
+    CodingUpdateInput,
+    MemoInput,
+    MemoOutput,
+    MemoUpdateInput,
+)
+
+
+class CodeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
+    """The codebook: a tree of codes. Supervisors and owners edit it."""
+
+    serializer_class = CodeOutput
+    http_method_names = WRITE_METHODS
+    filterset_fields = ["parent", "is_codable"]
+    ordering_fields = ["order", "name", "created_at"]
+    ordering = ["order", "name", "id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Code.objects.none()
+        return selectors.codebook_with_counts(self.project)
+
+    def _fresh(self, code):
+        return self.get_queryset().get(pk=code.pk)
+
+    @extend_schema(request=CodeInput, responses={201: CodeOutput})
+    def create(self, request, project_pk=None):
+        data = self.validated(CodeInput)
+        code = services.create_code(project=self.project, **data)
+        return self.respond(self._fresh(code), status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CodeUpdateInput, responses=CodeOutput)
+    def partial_update(self, request, project_pk=None, pk=None):
+        data = self.validated(CodeUpdateInput, partial=True)
+        code = services.update_code(code=self.get_object(), **data)
+        return self.respond(self._fresh(code))
+
+    def destroy(self, request, project_pk=None, pk=None):
+        services.delete_code(code=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=CodeMoveInput, responses=CodeOutput)
+    @action(detail=True, methods=["post"])
+    def move(self, request, project_pk=None, pk=None):
+        """Move the code under another parent (null: to the top level)."""
+        data = self.validated(CodeMoveInput)
+        code = services.move_code(code=self.get_object(), parent=data["parent"], order=data.get("order"))
+        return self.respond(self._fresh(code))
+
+    @extend_schema(request=CodeMergeInput, responses=CodeOutput)
+    @action(detail=True, methods=["post"])
+    def merge(self, request, project_pk=None, pk=None):
+        """Merge this code into ``target``: its codings, sub-codes and memos move there."""
+        data = self.validated(CodeMergeInput)
+        target = services.merge_codes(source=self.get_object(), target=data["target"])
+        return self.respond(self._fresh(target))
+
+
+class CodingFilter(django_filters.FilterSet):
+    code_tree = django_filters.NumberFilter(
+        method="filter_code_tree", help_text="A code id: its codings and those of its descendants."
+    )
+
+    class Meta:
+        model = Coding
+        fields = ["interview", "code", "coder", "needs_review"]
+
+    def filter_code_tree(self, queryset, name, value):
+        code = Code.objects.filter(project=self.request.parser_context["view"].project, pk=value).first()
+        if code is None:
+            return queryset.none()
+        return queryset.filter(code_id__in=selectors.code_subtree_ids(code))
+
+
+class CodingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
+    """Coded passages. Coders create codings and change their own; supervisors change any."""
+
+    serializer_class = CodingOutput
+    http_method_names = WRITE_METHODS
+    write_role = Role.CODER
+    filterset_class = CodingFilter
+    ordering_fields = ["start", "end", "created_at", "updated_at", "interview"]
+    ordering = ["interview", "start", "end", "id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Coding.objects.none()
+        return selectors.codings_for_project(self.project)
+
+    def _fresh(self, coding):
+        return self.get_queryset().get(pk=coding.pk)
+
+    @extend_schema(request=CodingInput, responses={201: CodingOutput})
+    def create(self, request, project_pk=None):
+        data = self.validated(CodingInput)
+        coding = services.create_coding(coder=request.user, **data)
+        return self.respond(self._fresh(coding), status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CodingUpdateInput, responses=CodingOutput)
+    def partial_update(self, request, project_pk=None, pk=None):
+        coding = self.get_object()
+        require_own_or_supervise(self.membership, coding.coder_id, "coding")
+        data = self.validated(CodingUpdateInput, partial=True)
+        coding = services.update_coding(coding=coding, **data)
+        return self.respond(self._fresh(coding))
+
+    def destroy(self, request, project_pk=None, pk=None):
+        coding = self.get_object()
+        require_own_or_supervise(self.membership, coding.coder_id, "coding")
+        services.delete_coding(coding=coding)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class MemoFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=MemoKind.choices)
+
+    class Meta:
+        model = Memo
+        fields = ["kind", "author", "participant", "interview", "code", "coding"]
+
+
+class MemoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
+    """Memos on the project, a participant, an interview, a code or a coding."""
+
+    serializer_class = MemoOutput
+    http_method_names = WRITE_METHODS
+    write_role = Role.CODER
+    filterset_class = MemoFilter
+    ordering_fields = ["created_at", "updated_at", "title"]
+    ordering = ["-updated_at", "id"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Memo.objects.none()
+        return selectors.memos_for_project(self.project)
+
+    @extend_schema(request=MemoInput, responses={201: MemoOutput})
+    def create(self, request, project_pk=None):
+        data = self.validated(MemoInput)
+        memo = services.create_memo(project=self.project, author=request.user, **data)
+        return self.respond(memo, status_code=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MemoUpdateInput, responses=MemoOutput)
+    def partial_update(self, request, project_pk=None, pk=None):
+        memo = self.get_object()
+        require_own_or_supervise(self.membership, memo.author_id, "memo")
+        data = self.validated(MemoUpdateInput, partial=True)
+        return self.respond(services.update_memo(memo=memo, **data))
+
+    def destroy(self, request, project_pk=None, pk=None):
+        memo = self.get_object()
+        require_own_or_supervise(self.membership, memo.author_id, "memo")
+        services.delete_memo(memo=memo)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,191 @@
+"""The codebook, codings (coded passages) and memos."""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Lower
+
+from interviews.models import Interview, Participant, Project
+
+colour_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Give the colour as #rrggbb, for example #1f77b4.")
+
+
+class Code(models.Model):
+    """A node of the project's codebook tree.
+
+    A code with ``is_codable=False`` is a folder (e.g. "Visa route") that groups
+    codes and is never applied to a passage itself.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="codes")
+    guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    name = models.CharField(max_length=120)
+    colour = models.CharField(max_length=7, default="#4e79a7", validators=[colour_validator])
+    definition = models.TextField(blank=True)
+    inclusion_criteria = models.TextField(blank=True)
+    exclusion_criteria = models.TextField(blank=True)
+    example = models.TextField(blank=True)
+    is_codable = models.BooleanField(default=True)
+    order = models.PositiveIntegerField(default=0)
+    shortcut = models.CharField(
+        max_length=1, blank=True, help_text="A key that applies this code in the coding view."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project_id", "order", "name", "id"]
+        constraints = [
+            # Names are unique among siblings, ignoring case; roots are siblings
+            # within their project.
+            models.UniqueConstraint(
+                Lower("name"),
+                "parent",
+                condition=Q(parent__isnull=False),
+                name="code_name_unique_among_siblings",
+            ),
+            models.UniqueConstraint(
+                Lower("name"),
+                "project",
+                condition=Q(parent__isnull=True),
+                name="code_name_unique_among_roots",
+            ),
+            models.UniqueConstraint(
+                fields=["project", "shortcut"],
+                condition=~Q(shortcut=""),
+                name="code_shortcut_unique",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="code_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Coding(models.Model):
+    """One coded passage: ``interview.text[start:end]`` carries ``code``, applied by ``coder``.
+
+    ``start``/``end`` are Unicode code point offsets into the stored NFC text,
+    end exclusive. ``project`` repeats the interview's project so scoping and
+    analytics need no join.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="codings")
+    guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="codings")
+    code = models.ForeignKey(Code, on_delete=models.PROTECT, related_name="codings")
+    coder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="codings")
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    comment = models.TextField(blank=True)
+    needs_review = models.BooleanField(
+        default=False,
+        help_text="Set when a transcript revision changed the text inside this passage.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["interview_id", "start", "end", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__gte=0) & Q(start__lt=F("end")), name="coding_range_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["interview", "code", "coder", "start", "end"],
+                name="coding_unique_passage",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["interview", "start"]),
+            models.Index(fields=["code", "interview"]),
+            models.Index(fields=["coder", "interview"]),
+            models.Index(fields=["project", "code"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} [{self.start}:{self.end}] in {self.interview_id}"
+
+
+class MemoKind(models.TextChoices):
+    PROJECT = "project", "Project"
+    PARTICIPANT = "participant", "Participant"
+    INTERVIEW = "interview", "Interview"
+    CODE = "code", "Code"
+    CODING = "coding", "Coding"
+
+
+class Memo(models.Model):
+    """A researcher's note on the project or on one participant, interview, code or coding."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memos")
+    guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=20, choices=MemoKind.choices)
+    participant = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.CASCADE, related_name="memos"
+    )
+    interview = models.ForeignKey(
+        Interview, null=True, blank=True, on_delete=models.CASCADE, related_name="memos"
+    )
+    code = models.ForeignKey(Code, null=True, blank=True, on_delete=models.CASCADE, related_name="memos")
+    coding = models.ForeignKey(Coding, null=True, blank=True, on_delete=models.CASCADE, related_name="memos")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="memos")
+    title = models.CharField(max_length=200, blank=True)
+    text = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project_id", "-updated_at", "id"]
+        constraints = [
+            # Exactly the target the kind names is set, and no other.
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind=MemoKind.PROJECT,
+                        participant__isnull=True,
+                        interview__isnull=True,
+                        code__isnull=True,
+                        coding__isnull=True,
+                    )
+                    | Q(
+                        kind=MemoKind.PARTICIPANT,
+                        participant__isnull=False,
+                        interview__isnull=True,
+                        code__isnull=True,
+                        coding__isnull=True,
+                    )
+                    | Q(
+                        kind=MemoKind.INTERVIEW,
+                        participant__isnull=True,
+                        interview__isnull=False,
+                        code__isnull=True,
+                        coding__isnull=True,
+                    )
+                    | Q(
+                        kind=MemoKind.CODE,
+                        participant__isnull=True,
+                        interview__isnull=True,
+                        code__isnull=False,
+                        coding__isnull=True,
+                    )
+                    | Q(
+                        kind=MemoKind.CODING,
+                        participant__isnull=True,
+                        interview__isnull=True,
+                        code__isnull=True,
+                        coding__isnull=False,
+                    )
+                ),
+                name="memo_target_matches_kind",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or f"{self.get_kind_display()} memo {self.pk}"

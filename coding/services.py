@@ -1,0 +1,313 @@
+"""Writes for the codebook, codings and memos.
+
+Keyword-only functions, each in a transaction, called alike by the API, the
+pages, the admin and tasks. Cross-row rules (same project, codable code and
+interview, coder role, no cycles) are checked here; single-row rules are
+database constraints.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from interviews.models import Interview, Membership, Participant, Project, Role
+
+from .models import Code, Coding, Memo, MemoKind
+
+# ---------------------------------------------------------------- codebook
+
+_CODE_FIELDS = (
+    "name",
+    "colour",
+    "definition",
+    "inclusion_criteria",
+    "exclusion_criteria",
+    "example",
+    "is_codable",
+    "order",
+    "shortcut",
+)
+
+
+def _check_parent(project: Project, code: Code | None, parent: Code | None) -> None:
+    if parent is None:
+        return
+    if parent.project_id != project.pk:
+        raise ValidationError({"parent": "That parent code belongs to another project."})
+    node = parent
+    while node is not None:
+        if code is not None and node.pk == code.pk:
+            raise ValidationError({"parent": "A code cannot be moved under itself or its own sub-codes."})
+        node = node.parent
+
+
+def _check_name_free(project: Project, name: str, parent: Code | None, code: Code | None) -> None:
+    siblings = Code.objects.filter(project=project, parent=parent, name__iexact=name)
+    if code is not None:
+        siblings = siblings.exclude(pk=code.pk)
+    if siblings.exists():
+        where = f"under {parent.name!r}" if parent else "at the top level"
+        raise ValidationError({"name": f"A code called {name!r} already exists {where}."})
+
+
+def _check_shortcut_free(project: Project, shortcut: str, code: Code | None) -> None:
+    if not shortcut:
+        return
+    clash = Code.objects.filter(project=project, shortcut=shortcut)
+    if code is not None:
+        clash = clash.exclude(pk=code.pk)
+    other = clash.first()
+    if other is not None:
+        raise ValidationError({"shortcut": f"The key {shortcut!r} already applies {other.name!r}."})
+
+
+def _save_code(code: Code) -> Code:
+    code.name = code.name.strip()
+    if not code.name:
+        raise ValidationError({"name": "Give the code a name."})
+    _check_name_free(code.project, code.name, code.parent, code if code.pk else None)
+    _check_shortcut_free(code.project, code.shortcut, code if code.pk else None)
+    code.full_clean(exclude=["project", "parent"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            code.save()
+    except IntegrityError:
+        # Lost a race with an identical create: report it as the duplicate it is.
+        raise ValidationError({"name": f"A code called {code.name!r} already exists here."})
+    return code
+
+
+@transaction.atomic
+def create_code(*, project: Project, name: str, parent: Code | None = None, **fields) -> Code:
+    unknown = set(fields) - set(_CODE_FIELDS)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: "Unknown field."})
+    _check_parent(project, None, parent)
+    return _save_code(Code(project=project, parent=parent, name=name or "", **fields))
+
+
+@transaction.atomic
+def update_code(*, code: Code, **fields) -> Code:
+    unknown = set(fields) - set(_CODE_FIELDS)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: "Unknown field; use move to change the parent."})
+    if fields.get("is_codable") is False and code.codings.exists():
+        raise ValidationError(
+            {"is_codable": "This code has codings; move or merge them before making it a folder."}
+        )
+    for field, value in fields.items():
+        setattr(code, field, value)
+    return _save_code(code)
+
+
+@transaction.atomic
+def move_code(*, code: Code, parent: Code | None, order: int | None = None) -> Code:
+    _check_parent(code.project, code, parent)
+    code.parent = parent
+    if order is not None:
+        code.order = order
+    return _save_code(code)
+
+
+@transaction.atomic
+def merge_codes(*, source: Code, target: Code) -> Code:
+    """Fold ``source`` into ``target``: its codings, sub-codes and memos move; ``source`` goes.
+
+    A coding that would duplicate one the target already has (same interview,
+    coder and range) is folded into it, keeping its comment.
+    """
+    if source.pk == target.pk:
+        raise ValidationError({"target": "Choose a different code to merge into."})
+    if source.project_id != target.project_id:
+        raise ValidationError({"target": "That code belongs to another project."})
+    if not target.is_codable and source.codings.exists():
+        raise ValidationError({"target": "Codings cannot be merged into a folder code."})
+    _check_parent(source.project, source, target)
+    # Lock both codes so nobody codes with the source while it disappears.
+    list(Code.objects.select_for_update().filter(pk__in=[source.pk, target.pk]))
+
+    existing = {
+        (c.interview_id, c.coder_id, c.start, c.end): c
+        for c in Coding.objects.filter(code=target).only(
+            "id", "interview_id", "coder_id", "start", "end", "comment"
+        )
+    }
+    duplicates = []
+    for coding in Coding.objects.filter(code=source).only(
+        "id", "interview_id", "coder_id", "start", "end", "comment"
+    ):
+        twin = existing.get((coding.interview_id, coding.coder_id, coding.start, coding.end))
+        if twin is not None:
+            if coding.comment and coding.comment not in twin.comment:
+                twin.comment = "\n".join(filter(None, [twin.comment, coding.comment]))
+                twin.save(update_fields=["comment", "updated_at"])
+            duplicates.append(coding.pk)
+    Memo.objects.filter(coding_id__in=duplicates).update(coding=None, kind=MemoKind.CODE, code=target)
+    Coding.objects.filter(pk__in=duplicates).delete()
+    Coding.objects.filter(code=source).update(code=target)
+    Memo.objects.filter(code=source).update(code=target)
+    for child in source.children.all():
+        child.parent = target
+        _check_name_free(target.project, child.name, target, child)
+        child.save(update_fields=["parent", "updated_at"])
+    source.delete()
+    return target
+
+
+@transaction.atomic
+def delete_code(*, code: Code) -> None:
+    if code.children.exists():
+        raise ValidationError({"code": "This code has sub-codes; move or delete them first."})
+    if code.codings.exists():
+        raise ValidationError(
+            {
+                "code": f"This code is applied {code.codings.count()} time(s); merge it into another code "
+                "or delete those codings first."
+            }
+        )
+    code.delete()
+
+
+# ---------------------------------------------------------------- codings
+
+
+def _check_coding(*, interview: Interview, code: Code, coder, start, end) -> None:
+    if code.project_id != interview.project_id:
+        raise ValidationError({"code": "That code belongs to another project."})
+    if not code.is_codable:
+        raise ValidationError({"code": f"{code.name!r} is a folder; choose one of its codes."})
+    if not interview.is_codable:
+        raise ValidationError({"interview": "Mark this transcript as anonymised before coding it."})
+    for name, value in (("start", start), ("end", end)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValidationError({name: "Give a whole number of characters."})
+    if start < 0:
+        raise ValidationError({"start": "The passage cannot start before the text does."})
+    if end > interview.text_length:
+        raise ValidationError(
+            {"end": f"The passage ends at {end}, past the end of the text ({interview.text_length})."}
+        )
+    if start >= end:
+        raise ValidationError({"end": "The passage must end after it starts."})
+    membership = Membership.objects.filter(project_id=interview.project_id, user=coder).first()
+    if membership is None or not membership.has_role(Role.CODER):
+        raise ValidationError({"coder": "Only coders, supervisors and owners of the project can code."})
+
+
+def _save_coding(coding: Coding) -> Coding:
+    duplicate = Coding.objects.filter(
+        interview_id=coding.interview_id,
+        code_id=coding.code_id,
+        coder_id=coding.coder_id,
+        start=coding.start,
+        end=coding.end,
+    )
+    if coding.pk:
+        duplicate = duplicate.exclude(pk=coding.pk)
+    if duplicate.exists():
+        raise ValidationError({"code": "You have already coded this passage with this code."})
+    try:
+        with transaction.atomic():
+            coding.save()
+    except IntegrityError:
+        raise ValidationError({"code": "You have already coded this passage with this code."})
+    return coding
+
+
+@transaction.atomic
+def create_coding(
+    *, interview: Interview, code: Code, coder, start: int, end: int, comment: str = ""
+) -> Coding:
+    _check_coding(interview=interview, code=code, coder=coder, start=start, end=end)
+    return _save_coding(
+        Coding(
+            project_id=interview.project_id,
+            interview=interview,
+            code=code,
+            coder=coder,
+            start=start,
+            end=end,
+            comment=comment or "",
+        )
+    )
+
+
+@transaction.atomic
+def update_coding(
+    *,
+    coding: Coding,
+    code: Code | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    comment: str | None = None,
+    needs_review: bool | None = None,
+) -> Coding:
+    new_code = code or coding.code
+    new_start = coding.start if start is None else start
+    new_end = coding.end if end is None else end
+    _check_coding(interview=coding.interview, code=new_code, coder=coding.coder, start=new_start, end=new_end)
+    range_changed = (new_start, new_end) != (coding.start, coding.end)
+    coding.code, coding.start, coding.end = new_code, new_start, new_end
+    if comment is not None:
+        coding.comment = comment
+    if needs_review is not None:
+        coding.needs_review = needs_review
+    elif range_changed:
+        # A coder who re-draws a flagged passage has reviewed it.
+        coding.needs_review = False
+    return _save_coding(coding)
+
+
+@transaction.atomic
+def delete_coding(*, coding: Coding) -> None:
+    coding.delete()
+
+
+# ---------------------------------------------------------------- memos
+
+_MEMO_TARGETS = {
+    MemoKind.PARTICIPANT: ("participant", Participant),
+    MemoKind.INTERVIEW: ("interview", Interview),
+    MemoKind.CODE: ("code", Code),
+    MemoKind.CODING: ("coding", Coding),
+}
+
+
+@transaction.atomic
+def create_memo(*, project: Project, author, text: str, title: str = "", target=None) -> Memo:
+    """A memo on the project (no target) or on a participant, interview, code or coding."""
+    if not (text or "").strip():
+        raise ValidationError({"text": "The memo is empty."})
+    memo = Memo(project=project, author=author, text=text, title=(title or "").strip())
+    if target is None:
+        memo.kind = MemoKind.PROJECT
+    else:
+        for kind, (field, model) in _MEMO_TARGETS.items():
+            if isinstance(target, model):
+                if target.project_id != project.pk:
+                    raise ValidationError({field: "That belongs to another project."})
+                memo.kind = kind
+                setattr(memo, field, target)
+                break
+        else:
+            raise ValidationError({"kind": "A memo is on a project, participant, interview, code or coding."})
+    memo.full_clean(exclude=["project", "author", "participant", "interview", "code", "coding"])
+    memo.save()
+    return memo
+
+
+@transaction.atomic
+def update_memo(*, memo: Memo, text: str | None = None, title: str | None = None) -> Memo:
+    if text is not None:
+        if not text.strip():
+            raise ValidationError({"text": "The memo is empty."})
+        memo.text = text
+    if title is not None:
+        memo.title = title.strip()
+    memo.full_clean(exclude=["project", "author", "participant", "interview", "code", "coding"])
+    memo.save()
+    return memo
+
+
+@transaction.atomic
+def delete_memo(*, memo: Memo) -> None:
+    memo.delete()

@@ -1,0 +1,312 @@
+"""Projects, membership, participants with typed attributes, interviews and their turns.
+
+Transcript text is stored NFC-normalised with ``\\n`` line endings; every offset
+in the app (turns here, codings in ``coding``) is a Unicode code point index
+into that stored text, end exclusive.
+"""
+
+import hashlib
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    SUPERVISOR = "supervisor", "Supervisor"
+    CODER = "coder", "Coder"
+    VIEWER = "viewer", "Viewer"
+
+
+# What each role may do, lowest first. A role may do everything the roles
+# below it may do.
+ROLE_RANK = {Role.VIEWER: 0, Role.CODER: 1, Role.SUPERVISOR: 2, Role.OWNER: 3}
+
+
+class Project(models.Model):
+    """A study: its members, participants, interviews and codebook."""
+
+    guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project_id", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "user"], name="membership_unique_user"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role}) in {self.project}"
+
+    def has_role(self, minimum: str) -> bool:
+        return ROLE_RANK[Role(self.role)] >= ROLE_RANK[Role(minimum)]
+
+
+class AttributeKind(models.TextChoices):
+    CATEGORICAL = "categorical", "Categorical"
+    INTEGER = "integer", "Whole number"
+    DECIMAL = "decimal", "Decimal number"
+    DATE = "date", "Date"
+    BOOLEAN = "boolean", "Yes / no"
+    TEXT = "text", "Text"
+
+
+class AttributeDefinition(models.Model):
+    """A typed participant attribute defined per project (nationality, crossing attempts…)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="attribute_definitions")
+    guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    key = models.SlugField(
+        max_length=60,
+        help_text="Short identifier used in queries and exports, e.g. crossing_attempts.",
+    )
+    label = models.CharField(max_length=120)
+    kind = models.CharField(max_length=20, choices=AttributeKind.choices)
+    choices = models.JSONField(
+        default=list, blank=True, help_text="Allowed values of a categorical attribute."
+    )
+    multiple = models.BooleanField(
+        default=False, help_text="A categorical attribute may take several values."
+    )
+    description = models.TextField(blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["project_id", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "key"], name="attribute_key_unique"),
+            models.CheckConstraint(condition=Q(kind__in=AttributeKind.values), name="attribute_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(multiple=False) | Q(kind=AttributeKind.CATEGORICAL),
+                name="attribute_multiple_only_categorical",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class ParticipantType(models.TextChoices):
+    BORDER_CROSSER = "border_crosser", "Border crosser"
+    NGO_STAFF = "ngo_staff", "NGO staff"
+    VOLUNTEER = "volunteer", "Volunteer"
+    LAWYER = "lawyer", "Lawyer"
+    OFFICIAL = "official", "Official"
+    OTHER = "other", "Other"
+
+
+class Participant(models.Model):
+    """A pseudonymous interviewee. The key to the real person never enters the app."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="participants")
+    guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    pseudonym = models.CharField(max_length=40)
+    participant_type = models.CharField(
+        max_length=30, choices=ParticipantType.choices, default=ParticipantType.BORDER_CROSSER
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project_id", "pseudonym"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "pseudonym"], name="participant_pseudonym_unique"),
+            models.CheckConstraint(
+                condition=Q(participant_type__in=ParticipantType.values),
+                name="participant_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.pseudonym
+
+
+class AttributeValue(models.Model):
+    """One value of one attribute for one participant.
+
+    Values live in typed columns so the database can group, compare and
+    crosstab them. A multiple-choice categorical attribute has one row per
+    chosen value; every other attribute has at most one row (kept so by the
+    service that writes them).
+    """
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="attribute_values")
+    definition = models.ForeignKey(AttributeDefinition, on_delete=models.CASCADE, related_name="values")
+    value_text = models.TextField(null=True, blank=True)
+    value_number = models.DecimalField(max_digits=20, decimal_places=6, null=True, blank=True)
+    value_date = models.DateField(null=True, blank=True)
+    value_bool = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["participant_id", "definition_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["participant", "definition", "value_text"],
+                name="attribute_value_unique_text",
+            ),
+        ]
+        indexes = [models.Index(fields=["definition", "value_text"])]
+
+    def __str__(self) -> str:
+        return f"{self.definition_id}={self.value_text or self.value_number or self.value_date or self.value_bool}"
+
+
+class InterviewMode(models.TextChoices):
+    IN_PERSON = "in_person", "In person"
+    VIDEO_CALL = "video_call", "Video call"
+    PHONE = "phone", "Phone"
+    WRITTEN = "written", "Written"
+    OTHER = "other", "Other"
+
+
+class InterviewStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ANONYMISED = "anonymised", "Anonymised"
+    IN_CODING = "in_coding", "In coding"
+    CODED = "coded", "Coded"
+    REVIEWED = "reviewed", "Reviewed"
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class Interview(models.Model):
+    """An interview with its transcript.
+
+    ``text`` changes only through ``services.revise_transcript``, which bumps
+    ``text_version``, re-anchors codings and records a revision; see
+    ARCHITECTURE.md for the rule.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="interviews")
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="interviews")
+    guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(max_length=200)
+    interview_date = models.DateField(null=True, blank=True)
+    language = models.CharField(max_length=40, blank=True)
+    mode = models.CharField(max_length=20, choices=InterviewMode.choices, blank=True)
+    interviewer_pseudonym = models.CharField(max_length=40, blank=True)
+    text = models.TextField()
+    text_sha256 = models.CharField(max_length=64, editable=False)
+    text_length = models.PositiveIntegerField(editable=False, default=0)
+    text_version = models.PositiveIntegerField(default=1, editable=False)
+    status = models.CharField(max_length=20, choices=InterviewStatus.choices, default=InterviewStatus.DRAFT)
+    anonymised_at = models.DateTimeField(null=True, blank=True, editable=False)
+    anonymised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project_id", "interview_date", "title", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=InterviewStatus.values), name="interview_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(mode__in=[*InterviewMode.values, ""]), name="interview_mode_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["project", "status"]),
+            models.Index(fields=["project", "text_sha256"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_codable(self) -> bool:
+        """Coding starts only once the transcript is marked anonymised."""
+        return self.anonymised_at is not None
+
+
+class SpeakerRole(models.TextChoices):
+    INTERVIEWER = "interviewer", "Interviewer"
+    PARTICIPANT = "participant", "Participant"
+    INTERPRETER = "interpreter", "Interpreter"
+    OTHER = "other", "Other"
+
+
+class SpeakerTurn(models.Model):
+    """A range of the transcript spoken by one speaker."""
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="turns")
+    index = models.PositiveIntegerField()
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    speaker = models.CharField(max_length=80)
+    role = models.CharField(max_length=20, choices=SpeakerRole.choices)
+    time_start = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+    time_end = models.DecimalField(max_digits=10, decimal_places=3, null=True, blank=True)
+
+    class Meta:
+        ordering = ["interview_id", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["interview", "index"], name="turn_index_unique"),
+            models.CheckConstraint(
+                condition=Q(start__gte=0) & Q(start__lt=F("end")), name="turn_range_valid"
+            ),
+            models.CheckConstraint(condition=Q(role__in=SpeakerRole.values), name="turn_role_valid"),
+        ]
+        indexes = [models.Index(fields=["interview", "start"])]
+
+    def __str__(self) -> str:
+        return f"{self.speaker or self.role} [{self.start}:{self.end}]"
+
+
+class TranscriptRevision(models.Model):
+    """A record that the transcript changed: who, when, what happened to codings.
+
+    It never holds the earlier text: a revision is usually a redaction, and the
+    text before it must not be kept.
+    """
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    text_sha256 = models.CharField(max_length=64)
+    reason = models.CharField(max_length=200, blank=True)
+    chars_inserted = models.PositiveIntegerField(default=0)
+    chars_deleted = models.PositiveIntegerField(default=0)
+    codings_shifted = models.PositiveIntegerField(default=0)
+    codings_flagged = models.PositiveIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["interview_id", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["interview", "version"], name="revision_version_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.interview_id} v{self.version}"

@@ -1,0 +1,94 @@
+"""Reads for projects, participants and interviews, in a fixed number of queries."""
+
+from collections import defaultdict
+
+from django.db.models import Count, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+
+from .models import (
+    AttributeDefinition,
+    AttributeKind,
+    AttributeValue,
+    Interview,
+    Participant,
+    Project,
+)
+from .services import attribute_value_of
+
+
+def _count(model, **outer):
+    """A correlated COUNT subquery (avoids the row multiplication of several joined Counts)."""
+    return Coalesce(
+        Subquery(
+            model.objects.filter(**{k: OuterRef(v) for k, v in outer.items()})
+            .order_by()
+            .values(*outer)
+            .annotate(n=Func(F("id"), function="COUNT"))
+            .values("n")
+        ),
+        0,
+    )
+
+
+def projects_for_user(user) -> QuerySet[Project]:
+    """The projects the user is a member of, with the user's role and counts, in one query."""
+    return Project.objects.filter(memberships__user=user).annotate(
+        my_role=F("memberships__role"),
+        participant_count=_count(Participant, project="pk"),
+        interview_count=_count(Interview, project="pk"),
+    )
+
+
+def participants_with_attributes(project: Project) -> QuerySet[Participant]:
+    """Participants with their attribute rows prefetched (three queries for any page)."""
+    return project.participants.prefetch_related(
+        Prefetch(
+            "attribute_values",
+            queryset=AttributeValue.objects.select_related("definition").order_by("definition__order", "id"),
+        )
+    ).annotate(interview_count=Count("interviews"))
+
+
+def attributes_of(participant: Participant) -> dict:
+    """``{key: value}`` of a participant whose attribute rows were prefetched."""
+    rows_by_definition: dict[int, list] = defaultdict(list)
+    definitions = {}
+    for row in participant.attribute_values.all():
+        rows_by_definition[row.definition_id].append(row)
+        definitions[row.definition_id] = row.definition
+    return {
+        definitions[d].key: attribute_value_of(definitions[d], rows) for d, rows in rows_by_definition.items()
+    }
+
+
+def filter_participants_by_attribute(queryset, project: Project, key: str, value: str):
+    """Participants whose attribute ``key`` equals ``value`` (text form), for list filters.
+
+    Unknown keys or values of the wrong type match nobody rather than erroring,
+    so a stale link shows an empty list.
+    """
+    definition = AttributeDefinition.objects.filter(project=project, key=key).first()
+    if definition is None:
+        return queryset.none()
+    condition = Q(attribute_values__definition=definition)
+    if definition.kind in (AttributeKind.CATEGORICAL, AttributeKind.TEXT):
+        condition &= Q(attribute_values__value_text=value)
+    elif definition.kind in (AttributeKind.INTEGER, AttributeKind.DECIMAL):
+        try:
+            condition &= Q(attribute_values__value_number=float(value))
+        except ValueError:
+            return queryset.none()
+    elif definition.kind == AttributeKind.BOOLEAN:
+        if value.lower() not in ("true", "false"):
+            return queryset.none()
+        condition &= Q(attribute_values__value_bool=value.lower() == "true")
+    else:
+        condition &= Q(attribute_values__value_date=value)
+    return queryset.filter(pk__in=Participant.objects.filter(condition).values("pk"))
+
+
+def interviews_for_list(project: Project) -> QuerySet[Interview]:
+    """Interviews without their text, with participant and coding counts."""
+    return (
+        project.interviews.select_related("participant").defer("text").annotate(coding_count=Count("codings"))
+    )
