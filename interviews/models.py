@@ -168,7 +168,8 @@ class AttributeValue(models.Model):
         indexes = [models.Index(fields=["definition", "value_text"])]
 
     def __str__(self) -> str:
-        return f"{self.definition_id}={self.value_text or self.value_number or self.value_date or self.value_bool}"
+        value = self.value_text or self.value_number or self.value_date or self.value_bool
+        return f"{self.definition_id}={value}"
 
 
 class InterviewMode(models.TextChoices):
