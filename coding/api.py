@@ -52,8 +52,9 @@ class CodeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScope
 
     @extend_schema(request=CodeUpdateInput, responses=CodeOutput)
     def partial_update(self, request, project_pk=None, pk=None):
+        instance = self.get_object()
         data = self.validated(CodeUpdateInput, partial=True)
-        code = services.update_code(code=self.get_object(), **data)
+        code = services.update_code(code=instance, **data)
         return self.respond(self._fresh(code))
 
     def destroy(self, request, project_pk=None, pk=None):
@@ -64,16 +65,18 @@ class CodeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScope
     @action(detail=True, methods=["post"])
     def move(self, request, project_pk=None, pk=None):
         """Move the code under another parent (null: to the top level)."""
+        instance = self.get_object()
         data = self.validated(CodeMoveInput)
-        code = services.move_code(code=self.get_object(), parent=data["parent"], order=data.get("order"))
+        code = services.move_code(code=instance, parent=data["parent"], order=data.get("order"))
         return self.respond(self._fresh(code))
 
     @extend_schema(request=CodeMergeInput, responses=CodeOutput)
     @action(detail=True, methods=["post"])
     def merge(self, request, project_pk=None, pk=None):
         """Merge this code into ``target``: its codings, sub-codes and memos move there."""
+        instance = self.get_object()
         data = self.validated(CodeMergeInput)
-        target = services.merge_codes(source=self.get_object(), target=data["target"])
+        target = services.merge_codes(source=instance, target=data["target"])
         return self.respond(self._fresh(target))
 
 

@@ -189,3 +189,35 @@ class Memo(models.Model):
 
     def __str__(self) -> str:
         return self.title or f"{self.get_kind_display()} memo {self.pk}"
+
+
+class SavedQuery(models.Model):
+    """A named profile-query expression (see ``coding.query``), e.g. "Came on a Belarusian visa".
+
+    Only the expression text is stored; it is parsed and checked against the
+    codebook and attributes every time it runs, so a renamed code makes it fail
+    with a clear message rather than silently match nobody.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="saved_queries")
+    guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=120)
+    expression = models.TextField(max_length=2000)
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="saved_queries"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["project_id", "name", "id"]
+        verbose_name_plural = "saved queries"
+        constraints = [
+            models.UniqueConstraint(Lower("name"), "project", name="saved_query_name_unique"),
+            models.CheckConstraint(condition=~Q(name=""), name="saved_query_name_not_empty"),
+            models.CheckConstraint(condition=~Q(expression=""), name="saved_query_expression_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,9 +1,9 @@
 """Reads of the codebook, codings and memos: one grouped query per question."""
 
-from django.db.models import Count, F, QuerySet
-from django.db.models.functions import Substr
+from django.db.models import Count, F, QuerySet, Value
+from django.db.models.functions import Greatest, Substr
 
-from interviews.models import Interview, Project
+from interviews.models import Interview, Project, Role
 
 from .models import Code, Coding, Memo
 
@@ -52,3 +52,129 @@ def code_subtree_ids(code: Code) -> list[int]:
         found.append(pk)
         stack.extend(children.get(pk, []))
     return found
+
+
+# ---------------------------------------------------------------- pages
+
+
+def code_tree(project: Project, *, counts: bool = True) -> list[Code]:
+    """The codebook as a tree: root codes, each with ``subcodes`` and ``depth`` set.
+
+    One query (with ``codebook_with_counts`` if ``counts``), arranged in memory:
+    a codebook has tens or hundreds of codes, not thousands.
+    """
+    codes = codebook_with_counts(project) if counts else project.codes.all()
+    codes = list(codes.order_by("order", "name", "id"))
+    by_parent: dict[int | None, list[Code]] = {}
+    for code in codes:
+        by_parent.setdefault(code.parent_id, []).append(code)
+
+    def attach(nodes: list[Code], depth: int) -> list[Code]:
+        for node in nodes:
+            node.depth = depth
+            node.subcodes = attach(by_parent.get(node.pk, []), depth + 1)
+        return nodes
+
+    return attach(by_parent.get(None, []), 0)
+
+
+def flatten_tree(roots: list[Code]) -> list[Code]:
+    """Codes of ``code_tree`` in display order (parents before their sub-codes)."""
+    flat: list[Code] = []
+    stack = list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        flat.append(node)
+        stack.extend(reversed(node.subcodes))
+    return flat
+
+
+CONTEXT_CHARS = 200
+
+
+def passages(
+    project: Project,
+    *,
+    code_ids: list[int] | None = None,
+    coder_id: int | None = None,
+    interview_id: int | None = None,
+    participants: QuerySet | None = None,
+    context: int = CONTEXT_CHARS,
+) -> QuerySet:
+    """Coded passages as dicts, each with ``window``: the passage and up to ``context``
+    code points either side, cut by the database (``window_start`` is its offset).
+
+    The transcript is never loaded whole: one SUBSTR per row (three would read a
+    long text three times). ``split_window`` turns a row's window into
+    before/quote/after. ``participants`` is a participant queryset (e.g. from an
+    attribute filter) the interviews must belong to. Rows carry
+    ``interview_title``; take participants from ``interview_participants``:
+    reading them per row would make SQLite walk every transcript's overflow
+    pages to reach the columns stored after the text.
+    """
+    codings = project.codings.all()
+    if code_ids is not None:
+        codings = codings.filter(code_id__in=code_ids)
+    if coder_id is not None:
+        codings = codings.filter(coder_id=coder_id)
+    if interview_id is not None:
+        codings = codings.filter(interview_id=interview_id)
+    if participants is not None:
+        codings = codings.filter(
+            interview_id__in=Interview.objects.filter(participant__in=participants.values("pk")).values("pk")
+        )
+    window_start = Greatest(F("start") - context, Value(0))
+    return (
+        codings.annotate(
+            window_start=window_start,
+            window=Substr("interview__text", window_start + 1, F("end") + context - window_start),
+        )
+        .values(
+            "id",
+            "interview_id",
+            "start",
+            "end",
+            "comment",
+            "code_id",
+            "window_start",
+            "window",
+            code_name=F("code__name"),
+            code_colour=F("code__colour"),
+            coder_name=F("coder__username"),
+            interview_title=F("interview__title"),
+        )
+        .order_by("interview_title", "interview_id", "start", "end", "id")
+    )
+
+
+def split_window(row: dict) -> tuple[str, str, str]:
+    """``(before, quote, after)`` of a ``passages`` row (offsets are code points, as in SQL)."""
+    window, offset = row["window"], row["window_start"]
+    a, b = row["start"] - offset, row["end"] - offset
+    return window[:a], window[a:b], window[b:]
+
+
+def interview_participants(project: Project) -> dict[int, str]:
+    """``{interview_id: participant pseudonym}`` for the project (one small query)."""
+    return dict(project.interviews.values_list("id", "participant__pseudonym"))
+
+
+def coders_of(project: Project) -> QuerySet:
+    """Members who may code (coders, supervisors, owners), for filter controls."""
+    return (
+        project.memberships.filter(role__in=[Role.CODER, Role.SUPERVISOR, Role.OWNER])
+        .select_related("user")
+        .order_by("user__username")
+    )
+
+
+def memos_filtered(project: Project, *, kind: str | None = None, author_id: int | None = None):
+    """Memos with their author and target (no transcript text), newest first."""
+    memos = project.memos.select_related(
+        "author", "participant", "interview", "code", "coding", "coding__code", "coding__interview"
+    ).defer("interview__text", "coding__interview__text")
+    if kind:
+        memos = memos.filter(kind=kind)
+    if author_id is not None:
+        memos = memos.filter(author_id=author_id)
+    return memos.order_by("-updated_at", "-id")

@@ -64,7 +64,8 @@ class CodeOutput(serializers.ModelSerializer):
 
 
 class CodingInput(StrictSerializer):
-    interview = ProjectRelatedField(Interview)
+    # Coding needs the interview's length and state, not its (possibly long) text.
+    interview = ProjectRelatedField(Interview, defer=("text",))
     code = ProjectRelatedField(Code)
     start = serializers.IntegerField(help_text="Code point offset of the first character.")
     end = serializers.IntegerField(help_text="Code point offset after the last character.")

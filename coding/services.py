@@ -41,10 +41,11 @@ def _check_parent(project: Project, code: Code | None, parent: Code | None) -> N
 
 
 def _check_name_free(project: Project, name: str, parent: Code | None, code: Code | None) -> None:
-    siblings = Code.objects.filter(project=project, parent=parent, name__iexact=name)
+    siblings = Code.objects.filter(project=project, parent=parent)
     if code is not None:
         siblings = siblings.exclude(pk=code.pk)
-    if siblings.exists():
+    # Compared here, not with iexact: SQLite folds the case of ASCII letters only (Ş/ş, Ü/ü).
+    if any(n.casefold() == name.casefold() for n in siblings.values_list("name", flat=True)):
         where = f"under {parent.name!r}" if parent else "at the top level"
         raise ValidationError({"name": f"A code called {name!r} already exists {where}."})
 
@@ -121,7 +122,10 @@ def merge_codes(*, source: Code, target: Code) -> Code:
         raise ValidationError({"target": "That code belongs to another project."})
     if not target.is_codable and source.codings.exists():
         raise ValidationError({"target": "Codings cannot be merged into a folder code."})
-    _check_parent(source.project, source, target)
+    try:
+        _check_parent(source.project, source, target)
+    except ValidationError:
+        raise ValidationError({"target": "A code cannot be merged into one of its own sub-codes."})
     # Lock both codes so nobody codes with the source while it disappears.
     list(Code.objects.select_for_update().filter(pk__in=[source.pk, target.pk]))
 
@@ -188,23 +192,15 @@ def _check_coding(*, interview: Interview, code: Code, coder, start, end) -> Non
         )
     if start >= end:
         raise ValidationError({"end": "The passage must end after it starts."})
+    if coder is None:
+        return  # changing an existing coding: who may do that is the caller's check
     membership = Membership.objects.filter(project_id=interview.project_id, user=coder).first()
     if membership is None or not membership.has_role(Role.CODER):
         raise ValidationError({"coder": "Only coders, supervisors and owners of the project can code."})
 
 
 def _save_coding(coding: Coding) -> Coding:
-    duplicate = Coding.objects.filter(
-        interview_id=coding.interview_id,
-        code_id=coding.code_id,
-        coder_id=coding.coder_id,
-        start=coding.start,
-        end=coding.end,
-    )
-    if coding.pk:
-        duplicate = duplicate.exclude(pk=coding.pk)
-    if duplicate.exists():
-        raise ValidationError({"code": "You have already coded this passage with this code."})
+    # The unique constraint is the duplicate check: it also holds under concurrent requests.
     try:
         with transaction.atomic():
             coding.save()
@@ -244,7 +240,8 @@ def update_coding(
     new_code = code or coding.code
     new_start = coding.start if start is None else start
     new_end = coding.end if end is None else end
-    _check_coding(interview=coding.interview, code=new_code, coder=coding.coder, start=new_start, end=new_end)
+    # The coder is not re-checked: a supervisor may correct the codings of someone who has left.
+    _check_coding(interview=coding.interview, code=new_code, coder=None, start=new_start, end=new_end)
     range_changed = (new_start, new_end) != (coding.start, coding.end)
     coding.code, coding.start, coding.end = new_code, new_start, new_end
     if comment is not None:
@@ -260,6 +257,28 @@ def update_coding(
 @transaction.atomic
 def delete_coding(*, coding: Coding) -> None:
     coding.delete()
+
+
+@transaction.atomic
+def split_code(*, source: Code, target: Code, codings) -> int:
+    """Split ``source`` by reassigning the chosen codings of it to ``target``; all or none move.
+
+    Returns how many codings moved.
+    """
+    if source.pk == target.pk:
+        raise ValidationError({"target": "Choose a different code to move the passages to."})
+    if target.project_id != source.project_id:
+        raise ValidationError({"target": "That code belongs to another project."})
+    ids = {c.pk for c in codings}
+    if not ids:
+        raise ValidationError({"codings": "Tick at least one passage to move."})
+    # Read them afresh: the caller's objects may be stale.
+    codings = list(Coding.objects.select_related("interview", "coder").filter(pk__in=ids, code=source))
+    if len(codings) != len(ids):
+        raise ValidationError({"codings": f"Only passages coded with {source.name!r} can be moved."})
+    for coding in codings:
+        update_coding(coding=coding, code=target)
+    return len(codings)
 
 
 # ---------------------------------------------------------------- memos
@@ -311,3 +330,50 @@ def update_memo(*, memo: Memo, text: str | None = None, title: str | None = None
 @transaction.atomic
 def delete_memo(*, memo: Memo) -> None:
     memo.delete()
+
+
+# ---------------------------------------------------------------- saved profile queries
+
+
+def _clean_saved_query(query) -> None:
+    from .analytics import make_scope
+    from .query import validate_query
+
+    query.name = (query.name or "").strip()
+    if not query.name:
+        raise ValidationError({"name": "Give the query a name."})
+    clash = query.project.saved_queries.filter(name__iexact=query.name).exclude(pk=query.pk)
+    if clash.exists():
+        raise ValidationError({"name": f"The project already has a saved query called {query.name!r}."})
+    validate_query(make_scope(query.project), query.expression, field_name="expression")
+
+
+@transaction.atomic
+def create_saved_query(*, project: Project, created_by, name: str, expression: str, description: str = ""):
+    """Save a profile query after checking that it parses and names existing codes and attributes."""
+    from .models import SavedQuery
+
+    query = SavedQuery(
+        project=project, created_by=created_by, name=name, expression=expression, description=description
+    )
+    _clean_saved_query(query)
+    query.save()
+    return query
+
+
+@transaction.atomic
+def update_saved_query(*, query, name=None, expression=None, description=None):
+    if name is not None:
+        query.name = name
+    if expression is not None:
+        query.expression = expression
+    if description is not None:
+        query.description = description
+    _clean_saved_query(query)
+    query.save()
+    return query
+
+
+@transaction.atomic
+def delete_saved_query(*, query) -> None:
+    query.delete()

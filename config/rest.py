@@ -3,12 +3,15 @@
 import logging
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
+from django.utils.decorators import method_decorator
 from rest_framework import status
+from rest_framework.authtoken import views as authtoken_views
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +24,9 @@ class Pagination(PageNumberPagination):
 
 def exception_handler(exc, context):
     """Django's own validation errors and integrity races become 400/409 answers, not 500s."""
+    if isinstance(exc, DjangoValidationError | ProtectedError | IntegrityError):
+        # Whatever the request wrote before the error is undone, as for DRF's own errors.
+        set_rollback()
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             detail = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
@@ -40,3 +46,15 @@ def exception_handler(exc, context):
             status=status.HTTP_409_CONFLICT,
         )
     return drf_exception_handler(exc, context)
+
+
+@method_decorator(transaction.non_atomic_requests, name="dispatch")
+class ObtainAuthToken(authtoken_views.ObtainAuthToken):
+    """Token login that authenticates with the Django request, so login throttling sees it
+    exactly as it sees the login form. Outside the request transaction: a refused login
+    answers 400, which rolls the request back, and the failure record must survive it."""
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        context["request"] = self.request._request
+        return context

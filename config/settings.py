@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "axes",
     "interviews",
     "coding",
 ]
@@ -108,6 +109,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "config.middleware.SessionTimeoutMiddleware",
+    "config.middleware.NoStoreForSignedInMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -157,6 +161,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Login throttling: five failures for an account lock it for the cool-off time,
+# from any address (rotating a forged X-Forwarded-For does not help), and the
+# correct password is refused while locked.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_int("LOGIN_COOLOFF_MINUTES", 15) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_RESET_ON_SUCCESS = True
+AXES_IPWARE_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -221,6 +241,7 @@ SPECTACULAR_SETTINGS = {
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -228,6 +249,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "interviews.models.Role",
         "SpeakerRoleEnum": "interviews.models.SpeakerRole",
+        "InterviewStatusEnum": "interviews.models.InterviewStatus",
+        "ImportBatchStatusEnum": "interviews.models.ImportBatchStatus",
+        "ImportFileStatusEnum": "interviews.models.ImportFileStatus",
         "AttributeKindEnum": "interviews.models.AttributeKind",
         "MemoKindEnum": "coding.models.MemoKind",
     },
@@ -247,6 +271,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = env_int("CELERY_TASK_SOFT_TIME_LIMIT", 300)
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
+# Periodic work for `celery -A config beat`: re-send import batches the broker
+# missed and delete staging files of imports nobody confirmed.
+CELERY_BEAT_SCHEDULE = {
+    "sweep-abandoned-imports": {"task": "interviews.tasks.sweep_abandoned_imports", "schedule": 15 * 60},
+}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 
 # Content Security Policy, enforced: nothing inline, nothing from another origin.
@@ -268,7 +297,10 @@ CONTENT_SECURITY_POLICY = {
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
+# Signed out after 30 minutes idle and 12 hours after signing in, whatever happens.
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
+SESSION_ABSOLUTE_TIMEOUT = env_int("SESSION_ABSOLUTE_TIMEOUT", 12 * 3600)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -288,6 +320,11 @@ if PRODUCTION:
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 DATA_UPLOAD_MAX_NUMBER_FILES = 200
+# Transcript import: extracted text waits for redaction review in this private
+# folder (shared by web and worker), never in the database; files of imports
+# left unconfirmed are swept after IMPORT_STAGING_HOURS.
+IMPORT_STAGING_DIR = Path(env.str("IMPORT_STAGING_DIR", default=str(BASE_DIR / "var" / "import-staging")))
+IMPORT_STAGING_HOURS = env_int("IMPORT_STAGING_HOURS", 24)
 
 # Transcript text never goes to the logs: log records carry ids only, and the
 # request logger (which would print request bodies in some error paths) only
@@ -300,5 +337,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO", "propagate": True},
+        # Failures and lockouts are warnings; routine bookkeeping stays out of the log.
+        "axes": {"level": "WARNING", "propagate": True},
     },
 }

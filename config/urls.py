@@ -2,16 +2,26 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import SimpleRouter
 
 from coding.api import CodeViewSet, CodingViewSet, MemoViewSet
+from coding.api_agreement import AgreementViewSet
+from coding.api_analytics import AnalyticsViewSet, SavedQueryViewSet
+from coding.api_workbench import CodingDataViewSet
+from config.rest import ObtainAuthToken
 from interviews.api import (
     AttributeDefinitionViewSet,
     InterviewViewSet,
     MemberViewSet,
     ParticipantViewSet,
     ProjectViewSet,
+)
+from interviews.api_import import (
+    AllowedWordViewSet,
+    ImportFileViewSet,
+    ImportViewSet,
+    InterviewRedactionViewSet,
+    SensitiveTermViewSet,
 )
 
 router = SimpleRouter()
@@ -21,20 +31,38 @@ router.register(f"{project}/members", MemberViewSet, basename="member")
 router.register(f"{project}/attributes", AttributeDefinitionViewSet, basename="attribute")
 router.register(f"{project}/participants", ParticipantViewSet, basename="participant")
 router.register(f"{project}/interviews", InterviewViewSet, basename="interview")
+router.register(f"{project}/imports", ImportViewSet, basename="import")
+router.register(f"{project}/import-files", ImportFileViewSet, basename="import-file")
+router.register(f"{project}/sensitive-terms", SensitiveTermViewSet, basename="sensitive-term")
+router.register(f"{project}/allowed-words", AllowedWordViewSet, basename="allowed-word")
+router.register(
+    rf"{project}/interviews/(?P<interview_pk>[0-9]+)/redactions",
+    InterviewRedactionViewSet,
+    basename="interview-redaction",
+)
 router.register(f"{project}/codes", CodeViewSet, basename="code")
 router.register(f"{project}/codings", CodingViewSet, basename="coding")
 router.register(f"{project}/memos", MemoViewSet, basename="memo")
+router.register(f"{project}/agreement", AgreementViewSet, basename="agreement")
+router.register(f"{project}/analytics/saved-queries", SavedQueryViewSet, basename="saved-query")
+router.register(f"{project}/analytics", AnalyticsViewSet, basename="analytics")
 
 api_urlpatterns = [
     path("", include(router.urls)),
-    path("auth/token/", obtain_auth_token, name="api-token"),
+    path("", include("coding.api_exchange")),
+    path(
+        "projects/<int:project_pk>/interviews/<int:pk>/coding-data/",
+        CodingDataViewSet.as_view({"get": "retrieve"}),
+        name="interview-coding-data",
+    ),
+    path("auth/token/", ObtainAuthToken.as_view(), name="api-token"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:api-schema"), name="api-docs"),
 ]
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/", include(api_urlpatterns)),
+    path("api/", include((api_urlpatterns, "api"))),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", include("interviews.urls")),

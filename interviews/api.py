@@ -4,6 +4,7 @@ Thin: validate input with a serializer, call a service or selector, serialise.
 """
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -106,13 +107,20 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSco
     @extend_schema(request=MemberCreateInput, responses={201: MemberOutput})
     def create(self, request, project_pk=None):
         data = self.validated(MemberCreateInput)
-        membership = services.add_member(project=self.project, user=data["username"], role=data["role"])
+        try:
+            membership = services.add_member(project=self.project, user=data["username"], role=data["role"])
+        except ValidationError as error:
+            # The service names the person "user"; the client sent "username".
+            raise ValidationError(
+                {"username" if k == "user" else k: v for k, v in error.message_dict.items()}
+            )
         return self.respond(membership, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(request=MemberUpdateInput, responses=MemberOutput)
     def partial_update(self, request, project_pk=None, pk=None):
+        instance = self.get_object()
         data = self.validated(MemberUpdateInput)
-        membership = services.change_member_role(membership=self.get_object(), role=data["role"])
+        membership = services.change_member_role(membership=instance, role=data["role"])
         return self.respond(membership)
 
     def destroy(self, request, project_pk=None, pk=None):
@@ -140,8 +148,9 @@ class AttributeDefinitionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixi
 
     @extend_schema(request=AttributeDefinitionInput, responses=AttributeDefinitionOutput)
     def partial_update(self, request, project_pk=None, pk=None):
+        instance = self.get_object()
         data = self.validated(AttributeDefinitionInput, partial=True)
-        definition = services.update_attribute_definition(definition=self.get_object(), **data)
+        definition = services.update_attribute_definition(definition=instance, **data)
         return self.respond(definition)
 
     def destroy(self, request, project_pk=None, pk=None):
@@ -193,8 +202,9 @@ class ParticipantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Proje
 
     @extend_schema(request=ParticipantInput, responses=ParticipantOutput)
     def partial_update(self, request, project_pk=None, pk=None):
+        instance = self.get_object()
         data = self.validated(ParticipantInput, partial=True)
-        participant = services.update_participant(participant=self.get_object(), **data)
+        participant = services.update_participant(participant=instance, **data)
         return self.respond(self._fresh(participant))
 
     def destroy(self, request, project_pk=None, pk=None):
@@ -245,8 +255,9 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Project
 
     @extend_schema(request=InterviewUpdateInput, responses=InterviewDetailOutput)
     def partial_update(self, request, project_pk=None, pk=None):
+        instance = self.get_object()
         data = self.validated(InterviewUpdateInput, partial=True)
-        interview = services.update_interview(interview=self.get_object(), **data)
+        interview = services.update_interview(interview=instance, **data)
         return self.respond(self._fresh(interview))
 
     def destroy(self, request, project_pk=None, pk=None):
@@ -263,17 +274,18 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Project
     @extend_schema(request=InterviewStatusInput, responses=InterviewDetailOutput)
     @action(detail=True, methods=["post"], url_path="status")
     def set_status(self, request, project_pk=None, pk=None):
+        instance = self.get_object()
         data = self.validated(InterviewStatusInput)
-        interview = services.set_interview_status(interview=self.get_object(), status=data["status"])
+        interview = services.set_interview_status(interview=instance, status=data["status"])
         return self.respond(self._fresh(interview))
 
     @extend_schema(request=TranscriptRevisionInput, responses=InterviewDetailOutput)
     @action(detail=True, methods=["post"], url_path="revise")
     def revise(self, request, project_pk=None, pk=None):
         """Replace ranges of the transcript; codings follow the text (see ARCHITECTURE.md)."""
+        interview = self.get_object()
         data = self.validated(TranscriptRevisionInput)
         edits = [TextEdit(e["start"], e["end"], e["replacement"]) for e in data["edits"]]
-        interview = self.get_object()
         services.revise_transcript(
             interview=interview, edits=edits, by=request.user, reason=data.get("reason", "")
         )
@@ -287,6 +299,7 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Project
     @action(detail=True, methods=["post"], url_path="turns")
     def set_turns(self, request, project_pk=None, pk=None):
         """Replace the speaker turns of the transcript."""
+        instance = self.get_object()
         data = self.validated(TurnsInput)
-        turns = services.set_turns(interview=self.get_object(), turns=[dict(t) for t in data["turns"]])
+        turns = services.set_turns(interview=instance, turns=[dict(t) for t in data["turns"]])
         return Response(TurnOutput(turns, many=True).data)

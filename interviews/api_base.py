@@ -10,6 +10,7 @@ project filter.
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status, viewsets
+from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
@@ -44,14 +45,16 @@ class ProjectRelatedField(serializers.PrimaryKeyRelatedField):
         "incorrect_type": "Give the id as a whole number.",
     }
 
-    def __init__(self, model, project_field="project", **kwargs):
+    def __init__(self, model, project_field="project", defer=(), **kwargs):
         self.model = model
         self.project_field = project_field
+        self.defer = defer
         super().__init__(**kwargs)
 
     def get_queryset(self):
         project = self.context["project"]
-        return self.model.objects.filter(**{self.project_field: project})
+        queryset = self.model.objects.filter(**{self.project_field: project})
+        return queryset.defer(*self.defer) if self.defer else queryset
 
     def fail(self, key, **kwargs):
         kwargs.setdefault("model", self.model._meta.verbose_name)
@@ -84,6 +87,23 @@ class ProjectScopedViewSet(viewsets.GenericViewSet):
             self.action, self.read_role if request.method in SAFE_METHODS else self.write_role
         )
         require_role(self.membership, needed)
+        # Detail routes find their object now, before any input is read: an id
+        # from another project is 404 whatever the body says.
+        lookup = self.lookup_url_kwarg or self.lookup_field
+        has_queryset = self.queryset is not None or type(self).get_queryset is not GenericAPIView.get_queryset
+        # (A method the route does not take is left to answer 405.)
+        if (
+            self.action
+            and lookup in kwargs
+            and has_queryset
+            and not getattr(self, "swagger_fake_view", False)
+        ):
+            self._object = super().get_object()
+
+    def get_object(self):
+        if getattr(self, "_object", None) is None:
+            self._object = super().get_object()
+        return self._object
 
     def get_serializer_context(self):
         context = super().get_serializer_context()

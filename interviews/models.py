@@ -311,3 +311,174 @@ class TranscriptRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.interview_id} v{self.version}"
+
+
+# ---------------------------------------------------------------- import and anonymisation
+
+
+class SensitiveTerm(models.Model):
+    """A name, village, camp or organisation the team wants replaced by ``placeholder`` on import.
+
+    Only keyed digests of the term are kept (see ``interviews.anonymise``): the
+    app recognises the term in new transcripts but cannot show it, because this
+    list is itself a key to the pseudonyms.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="sensitive_terms")
+    digest = models.CharField(max_length=32, editable=False)
+    first_digest = models.CharField(max_length=32, editable=False)
+    word_count = models.PositiveSmallIntegerField(editable=False)
+    category = models.CharField(max_length=30)
+    placeholder = models.CharField(max_length=40)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project_id", "category", "placeholder", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "digest"], name="sensitive_term_unique"),
+            models.CheckConstraint(condition=Q(word_count__gte=1), name="sensitive_term_has_words"),
+        ]
+
+    def __str__(self) -> str:
+        return self.placeholder
+
+
+class AllowedWord(models.Model):
+    """A capitalised word the project never wants flagged as a possible name (e.g. a public place)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="allowed_words")
+    word = models.CharField(max_length=80)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project_id", "word"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "word"], name="allowed_word_unique"),
+            models.CheckConstraint(condition=~Q(word=""), name="allowed_word_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return self.word
+
+
+class ImportBatchStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Reading files"
+    DONE = "done", "Done"
+
+
+class ImportBatch(models.Model):
+    """One upload of one or more files; a Celery task reads its files (ids only in the task)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="import_batches")
+    guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    status = models.CharField(
+        max_length=20, choices=ImportBatchStatus.choices, default=ImportBatchStatus.QUEUED
+    )
+    file_count = models.PositiveIntegerField(default=0)
+    processed_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project_id", "-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ImportBatchStatus.values), name="import_batch_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"import {self.pk}"
+
+
+class ImportFileStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    PARSING = "parsing", "Reading"
+    READY = "ready", "Waiting for redaction review"
+    FAILED = "failed", "Not imported"
+    IMPORTED = "imported", "Imported"
+    DISCARDED = "discarded", "Discarded"
+    EXPIRED = "expired", "Expired (not confirmed in time)"
+
+
+class ImportFile(models.Model):
+    """A staged file: metadata only. Its extracted text lives in a private staging file
+    (see ``interviews.import_services``) that is deleted when the import ends."""
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="files")
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="import_files")
+    guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The upload's file name, shown while the import is open and blanked when it
+    # ends (file names often carry the interviewee's real name).
+    name = models.CharField(max_length=255, blank=True)
+    extension = models.CharField(max_length=10, blank=True)
+    size = models.PositiveIntegerField(default=0)
+    status = models.CharField(
+        max_length=20, choices=ImportFileStatus.choices, default=ImportFileStatus.QUEUED
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    participant_hint = models.CharField(max_length=40, blank=True)
+    source_digest = models.CharField(max_length=64, blank=True, db_index=True)
+    duplicate_of = models.ForeignKey(
+        Interview, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    interview = models.ForeignKey(
+        Interview, null=True, blank=True, on_delete=models.SET_NULL, related_name="import_files"
+    )
+    turn_count = models.PositiveIntegerField(default=0)
+    finding_count = models.PositiveIntegerField(default=0)
+    flagged_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["batch_id", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ImportFileStatus.values), name="import_file_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "status"])]
+
+    def __str__(self) -> str:
+        return f"import file {self.pk}"
+
+
+class RedactionLog(models.Model):
+    """One redaction of an interview: what kind, where the placeholder now stands, who, when.
+
+    Never the original text: the mapping original → placeholder is offered once
+    as a download and not kept.
+    """
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="redactions")
+    category = models.CharField(max_length=30)
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    placeholder = models.CharField(max_length=40)
+    text_version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["interview_id", "text_version", "start", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__gte=0) & Q(start__lt=F("end")), name="redaction_range_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.placeholder} [{self.start}:{self.end}]"

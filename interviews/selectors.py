@@ -1,6 +1,8 @@
 """Reads for projects, participants and interviews, in a fixed number of queries."""
 
+import datetime as dt
 from collections import defaultdict
+from decimal import Decimal, InvalidOperation
 
 from django.db.models import Count, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -10,6 +12,7 @@ from .models import (
     AttributeKind,
     AttributeValue,
     Interview,
+    Membership,
     Participant,
     Project,
 )
@@ -75,15 +78,21 @@ def filter_participants_by_attribute(queryset, project: Project, key: str, value
         condition &= Q(attribute_values__value_text=value)
     elif definition.kind in (AttributeKind.INTEGER, AttributeKind.DECIMAL):
         try:
-            condition &= Q(attribute_values__value_number=float(value))
-        except ValueError:
+            number = Decimal(value)
+        except InvalidOperation:
             return queryset.none()
+        if not number.is_finite() or abs(number) >= 10**14:  # nothing stored is that large
+            return queryset.none()
+        condition &= Q(attribute_values__value_number=number)
     elif definition.kind == AttributeKind.BOOLEAN:
         if value.lower() not in ("true", "false"):
             return queryset.none()
         condition &= Q(attribute_values__value_bool=value.lower() == "true")
     else:
-        condition &= Q(attribute_values__value_date=value)
+        try:
+            condition &= Q(attribute_values__value_date=dt.date.fromisoformat(value))
+        except ValueError:
+            return queryset.none()
     return queryset.filter(pk__in=Participant.objects.filter(condition).values("pk"))
 
 
@@ -91,4 +100,63 @@ def interviews_for_list(project: Project) -> QuerySet[Interview]:
     """Interviews without their text, with participant and coding counts."""
     return (
         project.interviews.select_related("participant").defer("text").annotate(coding_count=Count("codings"))
+    )
+
+
+# ---------------------------------------------------------------- pages
+
+
+def members_of(project: Project) -> QuerySet[Membership]:
+    return project.memberships.select_related("user").order_by("user__username")
+
+
+def coding_progress(project: Project) -> dict[int, dict[int, int]]:
+    """``{interview_id: {coder_id: codings}}`` for the project, in one grouped query.
+
+    Reads codings through the project's reverse relation so ``interviews`` need
+    not import ``coding``.
+    """
+    progress: dict[int, dict[int, int]] = defaultdict(dict)
+    rows = (
+        project.codings.order_by()
+        .values("interview_id", "coder_id")
+        .annotate(n=Count("id"))
+        .values_list("interview_id", "coder_id", "n")
+    )
+    for interview_id, coder_id, n in rows:
+        progress[interview_id][coder_id] = n
+    return progress
+
+
+_VALUE_COLUMN = {
+    AttributeKind.CATEGORICAL: "value_text",
+    AttributeKind.TEXT: "value_text",
+    AttributeKind.INTEGER: "value_number",
+    AttributeKind.DECIMAL: "value_number",
+    AttributeKind.DATE: "value_date",
+    AttributeKind.BOOLEAN: "value_bool",
+}
+
+
+def sort_participants_by_attribute(queryset, definition: AttributeDefinition, descending: bool = False):
+    """Order participants by one attribute's typed value, participants without a value last."""
+    column = _VALUE_COLUMN[AttributeKind(definition.kind)]
+    first_value = (
+        AttributeValue.objects.filter(participant=OuterRef("pk"), definition=definition)
+        .order_by(column)
+        .values(column)[:1]
+    )
+    queryset = queryset.annotate(sort_value=Subquery(first_value))
+    order = F("sort_value").desc(nulls_last=True) if descending else F("sort_value").asc(nulls_last=True)
+    return queryset.order_by(order, "pseudonym")
+
+
+def participant_code_profile(participant: Participant) -> list[dict]:
+    """The codes applied in a participant's interviews, with counts, in one grouped query."""
+    return list(
+        participant.project.codings.filter(interview__participant=participant)
+        .order_by()
+        .values("code_id", "code__name", "code__colour")
+        .annotate(codings=Count("id"), interviews=Count("interview_id", distinct=True))
+        .order_by("-codings", "code__name")
     )

@@ -22,6 +22,7 @@ from .models import (
     Membership,
     Participant,
     Project,
+    RedactionLog,
     Role,
     SpeakerRole,
     SpeakerTurn,
@@ -134,7 +135,7 @@ def create_attribute_definition(
     *,
     project: Project,
     key: str,
-    label: str,
+    label: str = "",
     kind: str,
     choices=None,
     multiple: bool = False,
@@ -229,6 +230,8 @@ def _typed_values(definition: AttributeDefinition, value) -> list[dict]:
             number = int(str(value).strip())
         except ValueError:
             fail("Give a whole number.")
+        if abs(number) >= 10**14:  # the column holds 14 digits before the point
+            fail("Give a whole number of at most 14 digits.")
         return [{"value_number": Decimal(number)}]
     if kind == AttributeKind.DECIMAL:
         if isinstance(value, bool):
@@ -237,14 +240,19 @@ def _typed_values(definition: AttributeDefinition, value) -> list[dict]:
             number = Decimal(str(value).strip())
         except InvalidOperation:
             fail("Give a number, e.g. 12.5.")
-        if not number.is_finite() or abs(number) >= Decimal(10) ** 14:
+        limit = Decimal(10) ** 14
+        # The column keeps 6 decimal places: check the rounded value too.
+        if not number.is_finite() or abs(number) >= limit or abs(number.quantize(Decimal("1e-6"))) >= limit:
             fail("Give a finite number below 10^14.")
         return [{"value_number": number}]
     if kind == AttributeKind.DATE:
         if isinstance(value, dt.date):
             return [{"value_date": value}]
+        # Only the extended form: fromisoformat alone also takes 20211103 or 2021-W44-3.
+        if not isinstance(value, str) or len(value) != 10 or value[4::3] != "--":
+            fail("Give a date as YYYY-MM-DD.")
         try:
-            return [{"value_date": dt.date.fromisoformat(str(value))}]
+            return [{"value_date": dt.date.fromisoformat(value)}]
         except ValueError:
             fail("Give a date as YYYY-MM-DD.")
     if kind == AttributeKind.BOOLEAN:
@@ -523,6 +531,7 @@ def revise_transcript(
     codings = list(interview.codings.all())
     shifted = flagged = 0
     updates = []
+    touched_pks = set()
     for coding in codings:
         new_start, new_end, touched = remap_range(edits, coding.start, coding.end)
         if new_start >= new_end:
@@ -536,29 +545,35 @@ def revise_transcript(
             coding.start, coding.end = new_start, new_end
             if touched:
                 coding.needs_review = True
+                touched_pks.add(coding.pk)
                 flagged += 1
             else:
                 shifted += 1
             updates.append(coding)
     turns = list(interview.turns.all())
+    previous_end = 0
     for turn in turns:
         turn.start, turn.end, _ = remap_range(edits, turn.start, turn.end)
+        # A replacement across the boundary of two turns goes to the earlier one,
+        # so turns never overlap.
+        turn.start = max(turn.start, previous_end)
+        previous_end = turn.end
         if turn.start >= turn.end:
             raise ValidationError({"edits": f"An edit removes the whole of turn {turn.index + 1}."})
 
     # Two codings of one code by one coder that an edit maps onto the same range
-    # become one: the same passage, code and coder. Their comments are kept.
+    # become one: the same passage, code and coder. Their comments are kept. An
+    # untouched coding is the one that stays, unflagged: its text did not change.
     kept: dict[tuple, object] = {}
     duplicates = []
-    for coding in codings:
+    for coding in sorted(codings, key=lambda c: c.pk in touched_pks):
         key = (coding.code_id, coding.coder_id, coding.start, coding.end)
         if key in kept:
             survivor = kept[key]
             if coding.comment and coding.comment not in survivor.comment:
                 survivor.comment = "\n".join(filter(None, [survivor.comment, coding.comment]))
-            survivor.needs_review = True
-            if survivor not in updates:
-                updates.append(survivor)
+                if survivor not in updates:
+                    updates.append(survivor)
             duplicates.append(coding.pk)
         else:
             kept[key] = coding
@@ -576,6 +591,12 @@ def revise_transcript(
         coding_model.objects.bulk_update(updates, ["start", "end", "needs_review", "comment"])
     if turns:
         SpeakerTurn.objects.bulk_update(turns, ["start", "end"])
+    # The redaction log's positions follow the text like codings do.
+    logs = list(interview.redactions.all())
+    for log in logs:
+        log.start, log.end, _ = remap_range(edits, log.start, log.end)
+    if logs:
+        RedactionLog.objects.bulk_update(logs, ["start", "end"])
 
     interview.text = new_text
     interview.text_sha256 = text_sha256(new_text)

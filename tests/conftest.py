@@ -70,6 +70,12 @@ def make_interview(participant, text=MIXED_TEXT, by=None, **extra):
     )
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Argon2 is the production hasher (see test_settings); tests hash with a fast one."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def team(db):
     owner = UserFactory(username="olga_owner")
@@ -126,3 +132,20 @@ def api():
 
     client.as_user = as_user
     return client
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium for a module of browser tests (see tests/browser.py)."""
+    from .browser import chromium
+
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture
+def page(browser, live_server):
+    from .browser import new_page
+
+    with new_page(browser, live_server.url) as page:
+        yield page

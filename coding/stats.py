@@ -1,0 +1,221 @@
+"""Pure statistics over tables the database has already aggregated.
+
+Nothing here touches the ORM: every function takes small arrays (participants ×
+categories, never codings) and returns plain numbers, so each one can be checked
+against an independent computation in the tests.
+
+Conventions
+- Logarithms are natural (Shannon H in nats), as in ``scipy.stats.entropy``.
+- Evenness is Pielou's J = H / ln S with S the *observed* richness (categories with
+  a share above zero); it is undefined (None) when S < 2.
+- Gini–Simpson is 1 − Σ p², the chance that two participants drawn at random
+  (with replacement) fall in different categories.
+- Bootstrap intervals resample participants with replacement (percentile method,
+  seeded, so the same data always give the same interval).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+DEFAULT_BOOTSTRAP = 2000
+DEFAULT_SEED = 20211108  # the day the crisis peaked at Kuźnica; any fixed number would do
+
+
+def shares_from_weights(weights: np.ndarray) -> np.ndarray:
+    """Category shares from a participants × categories weight matrix whose rows sum to 1."""
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape[0] == 0:
+        return np.zeros(weights.shape[1] if weights.ndim == 2 else 0)
+    return weights.sum(axis=0) / weights.shape[0]
+
+
+def fractional_weights(presence: np.ndarray) -> np.ndarray:
+    """Turn a 0/1 participants × categories matrix into weights 1/k per row (k = codes in the row).
+
+    Rows without any category are dropped by the caller; here they stay zero.
+    """
+    presence = np.asarray(presence, dtype=float)
+    k = presence.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(k > 0, presence / np.where(k > 0, k, 1), 0.0)
+
+
+def _stats_rows(p: np.ndarray) -> dict[str, np.ndarray]:
+    """Richness, Shannon H, evenness and Gini–Simpson for each row of a shares matrix (B × S)."""
+    p = np.atleast_2d(np.asarray(p, dtype=float))
+    positive = p > 0
+    richness = positive.sum(axis=1)
+    logs = np.log(np.where(positive, p, 1.0))
+    shannon = -(p * logs).sum(axis=1) + 0.0  # no "-0.0" for a single category
+    with np.errstate(invalid="ignore", divide="ignore"):
+        evenness = np.where(richness >= 2, shannon / np.log(np.maximum(richness, 2)), np.nan)
+    gini_simpson = 1.0 - (p**2).sum(axis=1)
+    return {"richness": richness, "shannon": shannon, "evenness": evenness, "gini_simpson": gini_simpson}
+
+
+def shannon(p) -> float:
+    return float(_stats_rows(np.asarray(p, dtype=float))["shannon"][0])
+
+
+def evenness(p) -> float | None:
+    value = float(_stats_rows(np.asarray(p, dtype=float))["evenness"][0])
+    return None if math.isnan(value) else value
+
+
+def gini_simpson(p) -> float:
+    return float(_stats_rows(np.asarray(p, dtype=float))["gini_simpson"][0])
+
+
+def diversity(weights: np.ndarray, *, bootstrap: int = DEFAULT_BOOTSTRAP, seed: int = DEFAULT_SEED) -> dict:
+    """Diversity of one code group from a participants × categories weight matrix.
+
+    Returns shares, richness, Shannon H, evenness and Gini–Simpson, each statistic
+    with a percentile bootstrap 95% interval over participants (``ci``: [low, high],
+    None when there are fewer than two participants).
+    """
+    weights = np.asarray(weights, dtype=float)
+    n = weights.shape[0]
+    shares = shares_from_weights(weights)
+    point = {k: v[0] for k, v in _stats_rows(shares).items()}
+    result = {
+        "n": n,
+        "shares": shares.tolist(),
+        "richness": int(point["richness"]),
+        "shannon": float(point["shannon"]),
+        "evenness": None if math.isnan(point["evenness"]) else float(point["evenness"]),
+        "gini_simpson": float(point["gini_simpson"]),
+        "ci": {"richness": None, "shannon": None, "evenness": None, "gini_simpson": None, "shares": None},
+        "bootstrap": {"replicates": 0, "seed": seed},
+    }
+    if n < 2 or bootstrap <= 0:
+        return result
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, size=(bootstrap, n))
+    # How often each participant is drawn in each replicate (B × n), then the replicate's
+    # shares are those counts times the weights / n: the mean of the resampled rows,
+    # without building the B × n × S array or a Python loop.
+    offsets = (np.arange(bootstrap) * n)[:, None]
+    draws = np.bincount((idx + offsets).ravel(), minlength=bootstrap * n).reshape(bootstrap, n)
+    replicate_shares = draws @ weights / n
+    rows = _stats_rows(replicate_shares)
+    ci = {}
+    for name, values in rows.items():
+        values = values[~np.isnan(values)]
+        if values.size == 0:
+            ci[name] = None
+            continue
+        low, high = np.percentile(values, [2.5, 97.5])
+        ci[name] = [float(low), float(high)]
+    low, high = np.percentile(replicate_shares, [2.5, 97.5], axis=0)
+    ci["shares"] = [[float(a), float(b)] for a, b in zip(low, high, strict=True)]
+    result["ci"] = ci
+    result["bootstrap"] = {"replicates": bootstrap, "seed": seed}
+    return result
+
+
+def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float, float] | None:
+    """Wilson score 95% interval for a proportion k/n (None when n = 0)."""
+    if n <= 0:
+        return None
+    p = k / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def jaccard(a: set, b: set) -> float | None:
+    """|a ∩ b| / |a ∪ b|; None when both are empty."""
+    union = len(a | b)
+    return None if union == 0 else len(a & b) / union
+
+
+def jaccard_from_counts(both: int, n_a: int, n_b: int) -> float | None:
+    union = n_a + n_b - both
+    return None if union <= 0 else both / union
+
+
+def median_from_frequencies(pairs: list[tuple[float, int]]) -> float | None:
+    """Median of a distribution given as (value, count) pairs (average of the two middles)."""
+    pairs = sorted((float(v), int(c)) for v, c in pairs if c > 0)
+    total = sum(c for _, c in pairs)
+    if total == 0:
+        return None
+
+    def nth(i: int) -> float:  # 0-based
+        seen = 0
+        for value, count in pairs:
+            seen += count
+            if i < seen:
+                return value
+        raise AssertionError("unreachable")
+
+    if total % 2:
+        return nth(total // 2)
+    return (nth(total // 2 - 1) + nth(total // 2)) / 2
+
+
+def cluster_rows(presence: np.ndarray, *, clusters: int | None = None, threshold: float | None = None):
+    """Average-linkage clustering of 0/1 rows on Jaccard distance (SciPy).
+
+    Returns (leaf order, cluster label per row, condensed distance matrix).
+    Two empty rows are at distance 0 (SciPy's convention).
+    """
+    from scipy.cluster.hierarchy import fcluster, leaves_list, linkage
+    from scipy.spatial.distance import pdist
+
+    presence = np.asarray(presence, dtype=bool)
+    n = presence.shape[0]
+    if n == 0:
+        return [], [], np.zeros(0)
+    if n == 1:
+        return [0], [1], np.zeros(0)
+    distances = pdist(presence, metric="jaccard")
+    distances = np.nan_to_num(distances, nan=0.0)
+    tree = linkage(distances, method="average")
+    order = leaves_list(tree).tolist()
+    if threshold is not None:
+        labels = fcluster(tree, t=threshold, criterion="distance")
+    else:
+        labels = fcluster(tree, t=max(1, min(clusters or 1, n)), criterion="maxclust")
+    return order, labels.tolist(), distances
+
+
+MAX_PAIRS = 30_000_000
+
+
+def close_pairs(interview, start, end, *, distance: int = 0, overlap: bool = True):
+    """Index pairs (i, j) of passages in the same interview that overlap, or lie within ``distance``.
+
+    A sort-and-sweep, vectorised: passages are sorted by (interview, start); for each one,
+    the passages after it in that order that start before it ends (overlap: start < end,
+    passages being end-exclusive) or at most ``distance`` characters after its end are its
+    partners. Every unordered pair is found exactly once, from its earlier-starting member.
+    Cost grows with the number of pairs, not with the square of the passages per interview.
+    Raises ValueError when the pairs would exceed ``MAX_PAIRS``.
+    """
+    interview = np.asarray(interview, dtype=np.int64)
+    start = np.asarray(start, dtype=np.int64)
+    end = np.asarray(end, dtype=np.int64)
+    n = interview.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    order = np.lexsort((start, interview))
+    span = int(max(end.max(), start.max())) + distance + 2
+    _, slot = np.unique(interview[order], return_inverse=True)
+    key = slot.astype(np.int64) * span + start[order]
+    reach = end[order] if overlap else end[order] + distance
+    limit = slot.astype(np.int64) * span + reach
+    # Partners of sorted passage k are k+1 … hi[k]-1.
+    hi = np.searchsorted(key, limit, side="left" if overlap else "right")
+    counts = np.maximum(hi - np.arange(n) - 1, 0)
+    total = int(counts.sum())
+    if total > MAX_PAIRS:
+        raise ValueError(f"{total} pairs")
+    first = np.repeat(np.arange(n), counts)
+    run_start = np.repeat(np.cumsum(counts) - counts, counts)
+    second = first + 1 + (np.arange(total) - run_start)
+    return order[first], order[second]
