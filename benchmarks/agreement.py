@@ -40,8 +40,13 @@ def build():
         text = t.text
         interviews.append(
             Interview(
-                project=project, participant=participant, title=t.name, text=text,
-                text_sha256="-", text_length=len(text), anonymised_at="2026-01-01T00:00Z",
+                project=project,
+                participant=participant,
+                title=t.name,
+                text=text,
+                text_sha256="-",
+                text_length=len(text),
+                anonymised_at="2026-01-01T00:00Z",
                 status="anonymised",
             )
         )
@@ -50,8 +55,11 @@ def build():
     for t, interview in zip(transcripts, interviews, strict=True):
         for index, (start, end, speaker) in enumerate(t.turn_spans()):
             role = "interviewer" if speaker == corpus.INTERVIEWER else "participant"
-            turns.append(SpeakerTurn(interview=interview, index=index, start=start, end=end,
-                                     speaker=speaker, role=role))
+            turns.append(
+                SpeakerTurn(
+                    interview=interview, index=index, start=start, end=end, speaker=speaker, role=role
+                )
+            )
     SpeakerTurn.objects.bulk_create(turns, batch_size=5000)
     rng = random.Random(7)
     rows = set()
@@ -80,6 +88,7 @@ print(f"{N_INTERVIEWS} interviews × 3 coders, {n} codings, {Code.objects.count(
 for unit in Unit:
     result = project_agreement(project, unit=unit)
     alpha = result.overall.alpha
-    report(f"agreement by {unit.value} (overall α = {alpha:.3f})", timings(
-        lambda unit=unit: project_agreement(project, unit=unit), repeat=10, warmup=1
-    ))
+    report(
+        f"agreement by {unit.value} (overall α = {alpha:.3f})",
+        timings(lambda unit=unit: project_agreement(project, unit=unit), repeat=10, warmup=1),
+    )
