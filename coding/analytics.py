@@ -38,6 +38,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from itertools import chain
 from urllib.parse import urlencode
 
 import numpy as np
@@ -187,7 +188,11 @@ class Codebook:
 
 @dataclass(frozen=True)
 class Scope:
-    """What to count and which codings count. Build it with ``make_scope``."""
+    """What to count and which codings count. Build it with ``make_scope``, once per request.
+
+    ``loaded`` holds what a request reads once and reuses (the codebook, the attribute
+    definitions); scopes derived with ``dataclasses.replace`` share it (same project).
+    """
 
     project: Project
     unit: str = "participants"
@@ -196,6 +201,25 @@ class Scope:
     include_interviewer: bool = False
     population: Q | None = field(default=None, compare=False)
     population_text: str = ""
+    loaded: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+def codebook(scope: Scope) -> Codebook:
+    """The project's codebook, loaded once per scope (one query) and reused."""
+    book = scope.loaded.get("codebook")
+    if book is None:
+        book = scope.loaded["codebook"] = Codebook(scope.project)
+    return book
+
+
+def attribute_definitions(scope: Scope) -> dict[str, AttributeDefinition]:
+    """The project's attribute definitions by key, loaded once per scope (one query) and reused."""
+    definitions = scope.loaded.get("definitions")
+    if definitions is None:
+        definitions = scope.loaded["definitions"] = {
+            d.key: d for d in AttributeDefinition.objects.filter(project=scope.project)
+        }
+    return definitions
 
 
 def make_scope(
@@ -206,8 +230,12 @@ def make_scope(
     statuses=(),
     include_interviewer: bool = False,
     where: str = "",
+    book: Codebook | None = None,
 ) -> Scope:
-    """Validate the filters and return a Scope (ValidationError with a clear message otherwise)."""
+    """Validate the filters and return a Scope (ValidationError with a clear message otherwise).
+
+    ``book``: the project's Codebook when the caller has already loaded it (not read again).
+    """
     from .query import compile_query  # the grammar needs the scope for code references
 
     if unit not in UNITS:
@@ -227,6 +255,10 @@ def make_scope(
         statuses=statuses,
         include_interviewer=include_interviewer,
     )
+    if book is not None:
+        if book.project.pk != project.pk:
+            raise ValueError("the codebook belongs to another project")
+        scope.loaded["codebook"] = book
     if where and where.strip():
         q = compile_query(scope, where, field_name="where")
         scope = replace(scope, population=q, population_text=where.strip())
@@ -341,8 +373,9 @@ def _with_clause(scope: Scope, *, book=None, ancestors=None, words: bool = False
     return "WITH " + ", ".join(parts), params
 
 
-def _fetch(sql: str, params: list) -> list[tuple]:
-    if connection.vendor != "postgresql":
+def _fetch(sql: str, params: list, *, guard_jit: bool = True) -> list[tuple]:
+    """Rows of a raw statement. ``guard_jit=False`` for small statements (no transaction, no SET)."""
+    if connection.vendor != "postgresql" or not guard_jit:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
@@ -354,26 +387,32 @@ def _fetch(sql: str, params: list) -> list[tuple]:
         return cursor.fetchall()
 
 
-def _unit_aggregate(unit: str, alias: str = "e") -> str:
-    return {
-        "participants": f"COUNT(DISTINCT {alias}.participant_id)",
-        "interviews": f"COUNT(DISTINCT {alias}.interview_id)",
-        "codings": f"COUNT(DISTINCT {alias}.id)",
-        "words": f"SUM({alias}.words)",
-    }[unit]
+def _unit_total_sql(scope: Scope, *, eligible_cte: bool = False) -> tuple[str, list]:
+    """N for the scope's unit (see the module docstring) as a one-row, one-column SELECT.
+
+    ``eligible_cte``: the statement already has the ``eligible`` CTE (for the codings unit,
+    N is then counted from it instead of filtering the codings a second time).
+    """
+    if scope.unit == "codings" and eligible_cte:
+        return "SELECT COUNT(*) FROM eligible", []
+    if scope.unit == "participants":
+        rows = population(scope).values("pk")
+    elif scope.unit == "codings":
+        rows = eligible_codings(scope).values("pk")
+    else:
+        rows = _interviews_with_status(scope).filter(participant__in=population(scope).values("pk"))
+        if scope.unit == "words":
+            sql, params = _sql_of(rows.annotate(nwords=_word_count(F("text"))).values("nwords"))
+            return f"SELECT SUM(t.nwords) FROM ({sql}) t", params
+        rows = rows.values("pk")
+    sql, params = _sql_of(rows)
+    return f"SELECT COUNT(*) FROM ({sql}) t", params
 
 
 def unit_total(scope: Scope) -> int:
     """N for the scope's unit (see the module docstring)."""
-    if scope.unit == "participants":
-        return population(scope).count()
-    if scope.unit == "interviews":
-        return _interviews_with_status(scope).filter(participant__in=population(scope).values("pk")).count()
-    if scope.unit == "codings":
-        return eligible_codings(scope).count()
-    interviews = _interviews_with_status(scope).filter(participant__in=population(scope).values("pk"))
-    total = interviews.annotate(nwords=_word_count(F("text"))).values_list("nwords", flat=True)
-    return int(sum(total))
+    sql, params = _unit_total_sql(scope)
+    return int(_fetch(sql, params, guard_jit=False)[0][0] or 0)
 
 
 def _share(count, n) -> float | None:
@@ -400,33 +439,58 @@ def _scope_meta(scope: Scope, n: int | None = None) -> dict:
 # ---------------------------------------------------------------- 1 code frequencies
 
 
-def _rolled_up_counts(scope: Scope, book: Codebook, *, by_coder: bool) -> list[tuple]:
-    """(code, coder or None, count) rows: totals per code, and with ``by_coder`` per code and coder.
+def _rolled_up_counts(scope: Scope, book: Codebook, *, by_coder: bool) -> tuple[list[tuple], int]:
+    """(code, coder or None, count) rows: totals per code, and with ``by_coder`` per code and
+    coder; and N. All from one statement.
 
-    Both aggregates come from one statement (UNION ALL over the same ``eligible`` CTE, which
-    PostgreSQL then evaluates once).
+    The codings are first reduced to the codes as applied: distinct (code[, coder], unit)
+    triples for participants and interviews, summed counts or words for codings and words.
+    Only that much smaller table is joined to the codebook closure for the roll-up (distinct
+    again there: a participant counts once for a parent however many codes below it apply;
+    codings and words simply add up). The totals and the per-coder split read the same
+    reduced table (a CTE used twice, which PostgreSQL evaluates once); N is a last row.
     """
     with_sql, params = _with_clause(scope, book=book, words=scope.unit == "words")
-    aggregate = _unit_aggregate(scope.unit)
-    join = "FROM eligible e JOIN closure cl ON cl.descendant = e.code_id"
-    sql = f"{with_sql} SELECT cl.ancestor, NULL, {aggregate} {join} GROUP BY cl.ancestor"
+    coder = "e.coder_id, " if by_coder else ""
+    if scope.unit in ("participants", "interviews"):
+        key = "participant_id" if scope.unit == "participants" else "interview_id"
+        reduced = f"SELECT DISTINCT e.code_id, {coder}e.{key} AS amount FROM eligible e"
+        aggregate = "COUNT(DISTINCT r.amount)"
+    else:
+        amount = "COUNT(*)" if scope.unit == "codings" else "SUM(e.words)"
+        reduced = f"SELECT e.code_id, {coder}{amount} AS amount FROM eligible e GROUP BY e.code_id"
+        reduced += ", e.coder_id" if by_coder else ""
+        aggregate = "SUM(r.amount)"
+    join = "FROM reduced r JOIN closure cl ON cl.descendant = r.code_id"
+    total_sql, total_params = _unit_total_sql(scope, eligible_cte=True)
+    sql = (
+        f"{with_sql}, reduced AS ({reduced}) "
+        f"SELECT cl.ancestor, NULL, {aggregate} {join} GROUP BY cl.ancestor"
+    )
     if by_coder:
         sql += (
-            f" UNION ALL SELECT cl.ancestor, e.coder_id, {aggregate} {join} GROUP BY cl.ancestor, e.coder_id"
+            f" UNION ALL SELECT cl.ancestor, r.coder_id, {aggregate} {join} GROUP BY cl.ancestor, r.coder_id"
         )
-    return _fetch(sql, params)
+    sql += f" UNION ALL SELECT NULL, NULL, ({total_sql})"
+    rows, n = [], 0
+    for row in _fetch(sql, params + total_params):
+        if row[0] is None:
+            n = int(row[2] or 0)
+        else:
+            rows.append(row)
+    return rows, n
 
 
 def code_frequencies(scope: Scope, *, per_coder: bool = True) -> dict:
     """Per code (rolled up through the hierarchy): count in the unit, share of N, and per coder.
 
-    Queries: one grouped statement for the totals and the per-coder split, one for N.
+    One grouped statement answers the totals, the per-coder split and N.
     """
-    book = Codebook(scope.project)
-    n = unit_total(scope)
+    book = codebook(scope)
+    counts, n = _rolled_up_counts(scope, book, by_coder=per_coder)
     totals: dict[int, int] = {}
     by_coder: dict[int, dict[int, int]] = defaultdict(dict)
-    for code, coder, count in _rolled_up_counts(scope, book, by_coder=per_coder):
+    for code, coder, count in counts:
         if coder is None:
             totals[code] = int(count or 0)
         else:
@@ -495,7 +559,7 @@ def variable(scope: Scope, key: str, *, field_name: str = "attribute") -> Variab
     key = (key or "").strip()
     people = population(scope)
     if key.startswith("code:"):
-        book = Codebook(scope.project)
+        book = codebook(scope)
         try:
             pk = int(key[5:])
         except ValueError:
@@ -525,7 +589,7 @@ def variable(scope: Scope, key: str, *, field_name: str = "attribute") -> Variab
             order=list(ParticipantType.values),
             participant_field="pk",
         )
-    definition = AttributeDefinition.objects.filter(project=scope.project, key=key).first()
+    definition = attribute_definitions(scope).get(key)
     if definition is None:
         raise ValidationError({field_name: f"No attribute {key!r} in this project."})
     column = {
@@ -562,7 +626,7 @@ def crosstab(scope: Scope, *, group, attribute: str) -> dict:
     population with that value. "(no value)" collects participants without one.
     """
     scope = replace(scope, unit="participants")
-    book = Codebook(scope.project)
+    book = codebook(scope)
     group = book.group(group)
     categories = book.children[group]
     var = variable(scope, attribute)
@@ -645,17 +709,62 @@ def _label(value) -> str:
 # ---------------------------------------------------------------- participants × categories of groups
 
 
+def _category_presence(scope: Scope, book: Codebook, categories: list[int], *, with_n: bool = False):
+    """Which participants have which categories (each rolled up through its subtree), and N.
+
+    One statement returns the distinct (code as applied, participant) pairs of the codes at
+    or below the categories (the aggregate the bare SQL of the benchmark returns) and, with
+    ``with_n``, N (participants in the population) as a last row. The roll-up to the
+    categories is the product of that participants × codes table with the codebook's 0/1
+    closure, in numpy, instead of a join in SQL that multiplies the codings to aggregate.
+
+    Returns (participant ids: sorted array, presence: participants × categories bool array,
+    N or None). A category may be listed twice (the same column twice).
+    """
+    categories = list(categories)
+    if not categories:
+        n = unit_total(replace(scope, unit="participants")) if with_n else None
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=bool), n
+    below = {c: book.subtree(c) for c in dict.fromkeys(categories)}
+    universe = np.array(sorted(book.name), dtype=np.int64)
+    wanted = sorted({d for codes in below.values() for d in codes})
+    with_sql, params = _with_clause(scope)
+    sql = f"{with_sql} SELECT DISTINCT e.code_id, e.participant_id, 0 FROM eligible e"
+    if len(wanted) < len(universe):
+        sql += f" WHERE e.code_id IN ({', '.join(['%s'] * len(wanted))})"
+        params += wanted
+    if with_n:
+        total_sql, total_params = _unit_total_sql(replace(scope, unit="participants"))
+        sql += f" UNION ALL SELECT 0, ({total_sql}), 1"
+        params += total_params
+    rows = _fetch(sql, params)
+    table = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=3 * len(rows)).reshape(-1, 3)
+    n = None
+    if with_n:
+        last = table[:, 2] == 1
+        n = int(table[last, 1][0])
+        table = table[~last]
+    column = np.searchsorted(universe, table[:, 0]).clip(max=max(len(universe) - 1, 0))
+    known = universe[column] == table[:, 0] if len(universe) else np.zeros(len(table), dtype=bool)
+    table, column = table[known], column[known]
+    participants, row = np.unique(table[:, 1], return_inverse=True)
+    at_code = np.zeros((len(participants), len(universe)), dtype=np.float32)
+    at_code[row, column] = 1
+    closure = np.zeros((len(universe), len(categories)), dtype=np.float32)
+    for j, c in enumerate(categories):
+        closure[np.searchsorted(universe, below[c]), j] = 1
+    # Small integer counts: exact in float32; > 0 means "some code at or below the category".
+    presence = (at_code @ closure) > 0
+    return participants, presence, n
+
+
 def _participant_categories(scope: Scope, book: Codebook, categories: list[int]) -> list[tuple[int, int]]:
     """Distinct (category code, participant) pairs, categories rolled up through their subtrees."""
-    if not categories:
-        return []
-    with_sql, params = _with_clause(scope, book=book, ancestors=categories)
-    marks = ", ".join(["%s"] * len(categories))
-    sql = (
-        f"{with_sql} SELECT DISTINCT cl.ancestor, e.participant_id FROM eligible e "
-        f"JOIN closure cl ON cl.descendant = e.code_id WHERE cl.ancestor IN ({marks})"
-    )
-    return [(c, p) for c, p in _fetch(sql, params + list(categories))]
+    categories = list(dict.fromkeys(categories))
+    participants, presence, _n = _category_presence(scope, book, categories)
+    rows, columns = np.nonzero(presence)
+    pairs = zip(rows.tolist(), columns.tolist(), strict=True)
+    return [(categories[c], int(participants[r])) for r, c in pairs]
 
 
 # ---------------------------------------------------------------- 5 heterogeneity
@@ -679,33 +788,29 @@ def heterogeneity(
     categories is reported as ``multiple``.
     """
     scope = replace(scope, unit="participants")
-    book = Codebook(scope.project)
+    book = codebook(scope)
     group_ids = [book.group(g) for g in groups]
-    categories = [c for g in group_ids for c in book.children[g]]
-    pairs = _participant_categories(scope, book, categories)
-    n = population(scope).count()
-    by_category: dict[int, list[int]] = defaultdict(list)
-    for c, p in pairs:
-        by_category[c].append(p)
+    categories = list(dict.fromkeys(c for g in group_ids for c in book.children[g]))
+    column = {c: j for j, c in enumerate(categories)}
+    # One statement: who has which category, and N. Then one bootstrap for all groups.
+    _participants, presence, n = _category_presence(scope, book, categories, with_n=True)
+    presences = [presence[:, [column[c] for c in book.children[g]]] for g in group_ids]
+    diversities = stats.diversity_of_groups(
+        [stats.fractional_weights(p) for p in presences], participants=n, bootstrap=bootstrap, seed=seed
+    )
     results = []
-    for g in group_ids:
+    for g, group_presence, result in zip(group_ids, presences, diversities, strict=True):
         cats = book.children[g]
-        people = sorted({p for c in cats for p in by_category[c]})
-        row = {p: i for i, p in enumerate(people)}
-        presence = np.zeros((len(people), len(cats)))
-        for i, c in enumerate(cats):
-            presence[[row[p] for p in by_category[c]], i] = 1
-        weights = stats.fractional_weights(presence)
-        result = stats.diversity(weights, bootstrap=bootstrap, seed=seed)
+        n_coded = result["n"]
         share_ci = result["ci"]["shares"] or [None] * len(cats)
-        people_per_category = presence.sum(axis=0)
-        multiple = int((presence.sum(axis=1) >= 2).sum())
+        people_per_category = group_presence.sum(axis=0)
+        multiple = int((group_presence.sum(axis=1) >= 2).sum())
         results.append(
             {
                 "group": book.info(g),
                 "n_population": n,
-                "n_coded": len(people),
-                "not_coded": n - len(people),
+                "n_coded": n_coded,
+                "not_coded": n - n_coded,
                 "multiple": multiple,
                 "richness": result["richness"],
                 "categories_defined": len(cats),
@@ -724,7 +829,7 @@ def heterogeneity(
                     }
                     for i, c in enumerate(cats)
                 ],
-                "sentence": diversity_sentence(book.name[g], result, len(people), multiple),
+                "sentence": diversity_sentence(book.name[g], result, n_coded, multiple),
             }
         )
     return {**_scope_meta(scope, n), "weighting": "fractional (1/k per participant)", "groups": results}
@@ -760,7 +865,7 @@ def profiles(scope: Scope, *, groups, clusters: int = 4) -> dict:
     least half its members, ordered by how much more common they are in it than overall.
     """
     scope = replace(scope, unit="participants")
-    book = Codebook(scope.project)
+    book = codebook(scope)
     group_ids = [book.group(g) for g in groups]
     categories = [c for g in group_ids for c in book.children[g]]
     pairs = _participant_categories(scope, book, categories)
@@ -836,7 +941,7 @@ def participant_code_matrix(
     """
     if value not in MATRIX_VALUES:
         raise ValidationError({"value": f"Choose one of: {', '.join(MATRIX_VALUES)}."})
-    book = Codebook(scope.project)
+    book = codebook(scope)
     codes = book.subtree(book.group(group))[1:] if group is not None else list(book.order)
     codes.sort(key=book.position.__getitem__)
     # One grouped query at the codes as applied; counts and characters add up, so the
@@ -934,7 +1039,7 @@ def cooccurrence(scope: Scope, *, mode: str = "overlap", distance: int = 0, grou
         raise ValidationError(
             {"unit": "Co-occurrence counts participants, interviews or codings, not words."}
         )
-    book = Codebook(scope.project)
+    book = codebook(scope)
     codes = [c for c in book.order if book.is_codable[c]]
     if group is not None:
         inside = set(book.subtree(book.group(group)))

@@ -117,8 +117,10 @@ class CodingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSco
     @extend_schema(request=CodingInput, responses={201: CodingOutput})
     def create(self, request, project_pk=None):
         data = self.validated(CodingInput)
-        coding = services.create_coding(coder=request.user, **data)
-        return self.respond(self._fresh(coding), status_code=status.HTTP_201_CREATED)
+        coding = services.create_coding(coder=request.user, coder_membership=self.membership, **data)
+        # The code and coder are already in hand: only the quote needs the database.
+        coding.quote = selectors.quote_of(coding)
+        return self.respond(coding, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(request=CodingUpdateInput, responses=CodingOutput)
     def partial_update(self, request, project_pk=None, pk=None):

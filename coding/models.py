@@ -221,3 +221,61 @@ class SavedQuery(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ExportKind(models.TextChoices):
+    QDPX = "qdpx", "REFI-QDA project (QDPX)"
+    QDC = "qdc", "REFI-QDA codebook (QDC)"
+    CODINGS_CSV = "codings.csv", "Codings (CSV)"
+    CODINGS_XLSX = "codings.xlsx", "Codings (XLSX)"
+    PROFILES_CSV = "profiles.csv", "Participant × code profiles (CSV)"
+    PROFILES_XLSX = "profiles.xlsx", "Participant × code profiles (XLSX)"
+    CODEBOOK_CSV = "codebook.csv", "Codebook (CSV)"
+    CODEBOOK_XLSX = "codebook.xlsx", "Codebook (XLSX)"
+
+
+class ExportJobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired (file deleted)"
+
+
+class ExportJob(models.Model):
+    """One export built by a Celery task (``coding.exports``); the task gets the id only.
+
+    The finished file is kept in the private folder ``settings.EXPORT_DIR`` as
+    ``<file_key>.export`` (a server-generated uuid, never a user-supplied name)
+    and served only through the authorised download endpoint; the sweep deletes
+    it after ``EXPORT_KEEP_HOURS`` and marks the job expired.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="export_jobs")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=ExportKind.choices)
+    status = models.CharField(max_length=20, choices=ExportJobStatus.choices, default=ExportJobStatus.QUEUED)
+    progress = models.PositiveSmallIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    file_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    filename = models.CharField(max_length=120, blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    not_carried = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project_id", "-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ExportJobStatus.values), name="export_job_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(kind__in=ExportKind.values), name="export_job_kind_valid"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="export_job_progress_max_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"export {self.pk} ({self.kind})"

@@ -26,6 +26,15 @@ def with_quote(codings: QuerySet[Coding]) -> QuerySet[Coding]:
     return codings.annotate(quote=Substr("interview__text", F("start") + 1, F("end") - F("start")))
 
 
+def quote_of(coding: Coding) -> str:
+    """``text[start:end]`` of one coding, cut by the database (no need to load the whole text)."""
+    return (
+        Interview.objects.filter(pk=coding.interview_id)
+        .values_list(Substr("text", coding.start + 1, coding.end - coding.start), flat=True)
+        .get()
+    )
+
+
 def codings_for_project(project: Project) -> QuerySet[Coding]:
     return with_quote(project.codings.select_related("code", "coder", "interview").defer("interview__text"))
 

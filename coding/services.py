@@ -174,7 +174,7 @@ def delete_code(*, code: Code) -> None:
 # ---------------------------------------------------------------- codings
 
 
-def _check_coding(*, interview: Interview, code: Code, coder, start, end) -> None:
+def _check_coding(*, interview: Interview, code: Code, coder, start, end, membership=None) -> None:
     if code.project_id != interview.project_id:
         raise ValidationError({"code": "That code belongs to another project."})
     if not code.is_codable:
@@ -194,7 +194,8 @@ def _check_coding(*, interview: Interview, code: Code, coder, start, end) -> Non
         raise ValidationError({"end": "The passage must end after it starts."})
     if coder is None:
         return  # changing an existing coding: who may do that is the caller's check
-    membership = Membership.objects.filter(project_id=interview.project_id, user=coder).first()
+    if membership is None or (membership.user_id, membership.project_id) != (coder.pk, interview.project_id):
+        membership = Membership.objects.filter(project_id=interview.project_id, user=coder).first()
     if membership is None or not membership.has_role(Role.CODER):
         raise ValidationError({"coder": "Only coders, supervisors and owners of the project can code."})
 
@@ -211,9 +212,20 @@ def _save_coding(coding: Coding) -> Coding:
 
 @transaction.atomic
 def create_coding(
-    *, interview: Interview, code: Code, coder, start: int, end: int, comment: str = ""
+    *,
+    interview: Interview,
+    code: Code,
+    coder,
+    start: int,
+    end: int,
+    comment: str = "",
+    coder_membership: Membership | None = None,
 ) -> Coding:
-    _check_coding(interview=interview, code=code, coder=coder, start=start, end=end)
+    """Code ``interview.text[start:end]`` with ``code``. A caller that has already resolved the
+    coder's membership of the project (the API has) passes it to save a query."""
+    _check_coding(
+        interview=interview, code=code, coder=coder, start=start, end=end, membership=coder_membership
+    )
     return _save_coding(
         Coding(
             project_id=interview.project_id,

@@ -2,7 +2,7 @@
 
 from django.urls import path  # noqa: F401
 
-from .views import analytics, codebook, memos, retrieve
+from .views import analytics, codebook, exchange, memos, retrieve
 from .views.workbench import coding_view
 
 urlpatterns: list = [
@@ -21,4 +21,6 @@ urlpatterns: list = [
         analytics.download,
         name="analytics-download",
     ),
+    path("projects/<int:project_pk>/exchange/", exchange.exchange, name="exchange"),
+    path("projects/import-qdpx/", exchange.import_project, name="project-import-qdpx-page"),
 ]

@@ -254,6 +254,8 @@ SPECTACULAR_SETTINGS = {
         "ImportFileStatusEnum": "interviews.models.ImportFileStatus",
         "AttributeKindEnum": "interviews.models.AttributeKind",
         "MemoKindEnum": "coding.models.MemoKind",
+        "ExportKindEnum": "coding.models.ExportKind",
+        "ExportJobStatusEnum": "coding.models.ExportJobStatus",
     },
 }
 
@@ -275,6 +277,7 @@ CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 360)
 # missed and delete staging files of imports nobody confirmed.
 CELERY_BEAT_SCHEDULE = {
     "sweep-abandoned-imports": {"task": "interviews.tasks.sweep_abandoned_imports", "schedule": 15 * 60},
+    "sweep-export-files": {"task": "coding.tasks.sweep_exports", "schedule": 15 * 60},
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
 
@@ -325,6 +328,11 @@ DATA_UPLOAD_MAX_NUMBER_FILES = 200
 # left unconfirmed are swept after IMPORT_STAGING_HOURS.
 IMPORT_STAGING_DIR = Path(env.str("IMPORT_STAGING_DIR", default=str(BASE_DIR / "var" / "import-staging")))
 IMPORT_STAGING_HOURS = env_int("IMPORT_STAGING_HOURS", 24)
+# Finished export files (QDPX, QDC, tables) wait for download in this private
+# folder, named by a server-generated uuid, never under a public MEDIA_URL; the
+# sweep deletes them EXPORT_KEEP_HOURS after they were made.
+EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(BASE_DIR / "var" / "exports")))
+EXPORT_KEEP_HOURS = env_int("EXPORT_KEEP_HOURS", 24)
 
 # Transcript text never goes to the logs: log records carry ids only, and the
 # request logger (which would print request bodies in some error paths) only

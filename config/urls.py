@@ -7,6 +7,7 @@ from rest_framework.routers import SimpleRouter
 from coding.api import CodeViewSet, CodingViewSet, MemoViewSet
 from coding.api_agreement import AgreementViewSet
 from coding.api_analytics import AnalyticsViewSet, SavedQueryViewSet
+from coding.api_exports import ExportJobViewSet
 from coding.api_workbench import CodingDataViewSet
 from config.rest import ObtainAuthToken
 from interviews.api import (
@@ -46,6 +47,7 @@ router.register(f"{project}/memos", MemoViewSet, basename="memo")
 router.register(f"{project}/agreement", AgreementViewSet, basename="agreement")
 router.register(f"{project}/analytics/saved-queries", SavedQueryViewSet, basename="saved-query")
 router.register(f"{project}/analytics", AnalyticsViewSet, basename="analytics")
+router.register(f"{project}/exports", ExportJobViewSet, basename="export")
 
 api_urlpatterns = [
     path("", include(router.urls)),

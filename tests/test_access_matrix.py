@@ -26,6 +26,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
+from coding import exports
 from coding import services as coding_services
 from interviews import import_services, services
 from interviews.models import Membership, Role
@@ -93,6 +94,9 @@ API_POLICY = {
     (f"{P}/export/qdc/", "get"): SUPERVISOR,
     (f"{P}/import/qdc/", "post"): SUPERVISOR,
     (f"{P}/import/codebook-csv/", "post"): SUPERVISOR,
+    (f"{P}/exports/", "post"): SUPERVISOR,
+    (f"{P}/exports/{{id}}/", "get"): SUPERVISOR,
+    (f"{P}/exports/{{id}}/download/", "get"): SUPERVISOR,  # 409 until the job is done
     # analytics
     (f"{P}/analytics/saved-queries/", "get"): VIEWER,
     (f"{P}/analytics/saved-queries/", "post"): CODER,
@@ -155,6 +159,8 @@ PAGE_POLICY = {
     "analytics-download": {"GET": VIEWER},
     "import-upload": {"GET": SUPERVISOR},  # uploads go through the API
     "import-review": {"GET": SUPERVISOR},
+    "exchange": {"GET": SUPERVISOR, "POST": SUPERVISOR},
+    "project-import-qdpx-page": {"GET": SIGNED_IN, "POST": SIGNED_IN},
 }
 # Arguments of page routes that are not ids of project A's objects.
 PAGE_ARGUMENTS: dict[str, dict] = {"analytics-download": {"table": "frequencies", "fmt": "csv"}}
@@ -226,6 +232,7 @@ def world(team):
         project=team.project, term="Grodno", category="place", by=team.owner
     )
     allowed = import_services.add_allowed_word(project=team.project, word="Minsk", by=team.owner)
+    export_job = exports.start_export(project=team.project, by=team.owner, kind="qdc")
     saved = coding_services.create_saved_query(
         project=team.project, created_by=team.coder, name="Visa", expression='"Prior pushback"'
     )
@@ -242,6 +249,7 @@ def world(team):
         "sensitive-terms": term.pk,
         "allowed-words": allowed.pk,
         "saved-queries": saved.pk,
+        "exports": export_job.pk,
     }
     other_ids = {
         "members": Membership.objects.get(project=team.other_project, user=team.outsider).pk,

@@ -255,7 +255,8 @@ def not_carried_report(project: Project) -> list[str]:
     return lines
 
 
-def export_qdpx(project: Project) -> ExportResult:
+def export_qdpx(project: Project, *, progress=None) -> ExportResult:
+    """The project as a QDPX archive; ``progress(done, total)`` is called after each transcript."""
     ns = PROJECT_NS
     codes, children = _codes_tree(project)
     # Only anonymised transcripts leave the app: a draft may still hold names.
@@ -395,7 +396,7 @@ def export_qdpx(project: Project) -> ExportResult:
     members: list[tuple[str, bytes]] = []
     if interviews:
         sources = _sub(root, "Sources", ns)
-        for interview in interviews:
+        for done, interview in enumerate(interviews, 1):
             guid = str(interview.guid)
             source = _sub(
                 sources,
@@ -447,6 +448,8 @@ def export_qdpx(project: Project) -> ExportResult:
                 else:
                     _add_value(source, ns, interview_guid[f], "TextValue", value)
             members.append((f"sources/{guid}.txt", text.encode("utf-8")))
+            if progress is not None:
+                progress(done, len(interviews))
 
     if memos:
         notes = _sub(root, "Notes", ns)
