@@ -6,7 +6,7 @@ RUN useradd --create-home --uid 1000 app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-RUN mkdir -p /staging && chown -R app:app /app /staging
+RUN mkdir -p /staging /exports && chown -R app:app /app /staging /exports
 USER app
 EXPOSE 8000
 CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

@@ -5,6 +5,7 @@ import zipfile
 
 import pytest
 
+from coding import exports
 from coding.models import Code, ExportJob
 from tests.browser import log_in, screenshot
 
@@ -65,8 +66,6 @@ def test_reopening_the_page_follows_an_export_still_running(team, page, settings
     assert "42%" in label.text_content()
     assert page.get_by_role("button", name="Export Codebook (CSV)").is_disabled()
     ExportJob.objects.filter(pk=job.pk).update(status="queued")
-    from coding import exports
-
     exports.run_export(job_id=job.pk)  # the worker finishes it while the page is open
     page.locator("#export-download").wait_for()
     assert page.locator("#export-progress").evaluate("bar => bar.value") == 100
