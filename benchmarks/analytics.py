@@ -4,6 +4,12 @@ Prints p50/p95 of each analytic (the selector behind the page and the API, Pytho
 post-processing included) beside the bare SQL aggregate that answers the same
 question. Targets (issue 5): each analytic ≤ 2× its bare SQL; co-occurrence ≤ 1 s.
 
+Each timed call builds its Scope as a request does (so the codebook and attribute
+definitions are read in every call, not cached across calls). Where there is a bare SQL
+line, the analytic and the bare SQL run alternately, call by call, so that both see the
+same load on a shared machine; the ratio is of their medians. "cpu" is this process's
+CPU time per call (Python, driver), not the database server's.
+
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/qc_bench_analytics \
         .venv/bin/python benchmarks/analytics.py [runs]
 
@@ -14,6 +20,7 @@ The database named by DATABASE_URL is wiped. Without DATABASE_URL it runs on SQL
 
 import datetime as dt
 import random
+import statistics
 import sys
 import time
 
@@ -133,6 +140,23 @@ def bare(sql, params):
     return run
 
 
+def alternating(fn, base, *, repeat: int, warmup: int = 2):
+    """Milliseconds per call of ``fn`` and of ``base``, called in turn; and fn's CPU ms per call."""
+    for _ in range(warmup):
+        fn()
+        base()
+    mine, theirs, cpu = [], [], []
+    for _ in range(repeat):
+        started, cpu_started = time.perf_counter(), time.process_time()
+        fn()
+        mine.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
+        started = time.perf_counter()
+        base()
+        theirs.append((time.perf_counter() - started) * 1000)
+    return mine, theirs, cpu
+
+
 def main():
     started = time.perf_counter()
     project, nationality, attempts = build()
@@ -141,9 +165,14 @@ def main():
         f"participants, {Code.objects.count()} codes, {Coding.objects.count()} codings "
         f"in {time.perf_counter() - started:.0f} s; {REPEAT} runs each\n"
     )
-    scope = analytics.make_scope(project)
-    everything = analytics.make_scope(project, include_interviewer=True)
     book = analytics.Codebook(project)
+
+    def scope():  # a request's scope: nothing loaded yet
+        return analytics.make_scope(project)
+
+    def everything():
+        return analytics.make_scope(project, include_interviewer=True)
+
     group = book.groups()[0]
     groups = book.groups()
     coding, interview, value = Coding._meta.db_table, Interview._meta.db_table, AttributeValue._meta.db_table
@@ -153,14 +182,14 @@ def main():
     cases = [
         (
             "1 code frequencies, participant unit (rolled up)",
-            lambda: analytics.code_frequencies(everything, per_coder=False),
+            lambda: analytics.code_frequencies(everything(), per_coder=False),
             f"SELECT c.code_id, COUNT(DISTINCT i.participant_id) FROM {coding} c "
             f"JOIN {interview} i ON i.id = c.interview_id WHERE c.project_id = %s GROUP BY c.code_id",
             [p],
         ),
         (
             "1 … only participant speech (turn join)",
-            lambda: analytics.code_frequencies(scope, per_coder=False),
+            lambda: analytics.code_frequencies(scope(), per_coder=False),
             f"SELECT c.code_id, COUNT(DISTINCT i.participant_id) FROM {coding} c "
             f"JOIN {interview} i ON i.id = c.interview_id WHERE c.project_id = %s AND EXISTS (SELECT 1 "
             f"FROM {turn} t WHERE t.interview_id = c.interview_id AND t.role = 'participant' "
@@ -169,13 +198,19 @@ def main():
         ),
         (
             "1 … only participant speech, + per coder",
-            lambda: analytics.code_frequencies(scope, per_coder=True),
-            None,
-            None,
+            lambda: analytics.code_frequencies(scope(), per_coder=True),
+            f"WITH e AS (SELECT c.code_id, c.coder_id, i.participant_id FROM {coding} c "
+            f"JOIN {interview} i ON i.id = c.interview_id WHERE c.project_id = %s AND EXISTS (SELECT 1 "
+            f"FROM {turn} t WHERE t.interview_id = c.interview_id AND t.role = 'participant' "
+            f'AND t.start < c."end" AND t."end" > c.start)) '
+            f"SELECT code_id, NULL, COUNT(DISTINCT participant_id) FROM e GROUP BY code_id "
+            f"UNION ALL SELECT code_id, coder_id, COUNT(DISTINCT participant_id) FROM e "
+            f"GROUP BY code_id, coder_id",
+            [p],
         ),
         (
             "2 participant × code matrix (count, coverage)",
-            lambda: analytics.participant_code_matrix(everything, value="count"),
+            lambda: analytics.participant_code_matrix(everything(), value="count"),
             f'SELECT i.participant_id, c.code_id, COUNT(*), SUM(c."end" - c.start) FROM {coding} c '
             f"JOIN {interview} i ON i.id = c.interview_id WHERE c.project_id = %s "
             f"GROUP BY i.participant_id, c.code_id",
@@ -183,7 +218,7 @@ def main():
         ),
         (
             "3 co-occurrence, overlapping passages, participants",
-            lambda: analytics.cooccurrence(everything, mode="overlap"),
+            lambda: analytics.cooccurrence(everything(), mode="overlap"),
             f"SELECT a.code_id, b.code_id, COUNT(DISTINCT i.participant_id) FROM {coding} a "
             f'JOIN {coding} b ON b.interview_id = a.interview_id AND a.start < b."end" '
             f'AND b.start < a."end" AND a.code_id < b.code_id '
@@ -193,25 +228,25 @@ def main():
         ),
         (
             "3 … only participant speech",
-            lambda: analytics.cooccurrence(scope, mode="overlap"),
+            lambda: analytics.cooccurrence(scope(), mode="overlap"),
             None,
             None,
         ),
         (
             "3 … nearby (≤ 200 characters apart)",
-            lambda: analytics.cooccurrence(everything, mode="nearby", distance=200),
+            lambda: analytics.cooccurrence(everything(), mode="nearby", distance=200),
             None,
             None,
         ),
         (
             "3 … same participant",
-            lambda: analytics.cooccurrence(everything, mode="participant"),
+            lambda: analytics.cooccurrence(everything(), mode="participant"),
             None,
             None,
         ),
         (
             "4 code × nationality crosstab (one group)",
-            lambda: analytics.crosstab(everything, group=group, attribute="nationality"),
+            lambda: analytics.crosstab(everything(), group=group, attribute="nationality"),
             f"SELECT c.code_id, av.value_text, COUNT(DISTINCT i.participant_id) FROM {coding} c "
             f"JOIN {interview} i ON i.id = c.interview_id "
             f"JOIN {value} av ON av.participant_id = i.participant_id "
@@ -220,21 +255,21 @@ def main():
         ),
         (
             "5 heterogeneity, all 20 groups, 2,000 bootstrap replicates",
-            lambda: analytics.heterogeneity(everything, groups=groups),
+            lambda: analytics.heterogeneity(everything(), groups=groups),
             f"SELECT DISTINCT c.code_id, i.participant_id FROM {coding} c "
             f"JOIN {interview} i ON i.id = c.interview_id WHERE c.project_id = %s",
             [p],
         ),
         (
             "6 profiles over 3 groups, clustering 400 participants",
-            lambda: analytics.profiles(everything, groups=groups[:3]),
+            lambda: analytics.profiles(everything(), groups=groups[:3]),
             None,
             None,
         ),
         (
             "7 profile query (2 codes AND attribute)",
             lambda: analytics.run_query(
-                everything,
+                everything(),
                 f"(code:{book.children[groups[0]][0]} OR code:{book.children[groups[1]][0]}) "
                 "AND crossing_attempts >= 3",
                 also=False,
@@ -248,32 +283,35 @@ def main():
         ),
         (
             "7 … and what else the matches share (frequencies among them)",
-            lambda: analytics.run_query(everything, f"code:{book.children[groups[0]][0]}"),
+            lambda: analytics.run_query(everything(), f"code:{book.children[groups[0]][0]}"),
             None,
             None,
         ),
         (
             "9 saturation curve (date order, per coder)",
-            lambda: analytics.saturation(everything),
+            lambda: analytics.saturation(everything()),
             f"SELECT c.code_id, c.coder_id, c.interview_id FROM {coding} c WHERE c.project_id = %s "
             f"GROUP BY c.code_id, c.coder_id, c.interview_id",
             [p],
         ),
         (
             "10 events vs people (crossing attempts)",
-            lambda: analytics.events_vs_people(everything, attribute="crossing_attempts"),
+            lambda: analytics.events_vs_people(everything(), attribute="crossing_attempts"),
             f"SELECT value_number, COUNT(*) FROM {value} WHERE definition_id = %s GROUP BY value_number",
             [attempts.pk],
         ),
     ]
     for label, fn, sql, params in cases:
-        samples = timings(fn, repeat=REPEAT)
-        beside = ""
         if sql:
-            base = timings(bare(sql, params), repeat=REPEAT)
-            ratio = sorted(samples)[len(samples) // 2] / sorted(base)[len(base) // 2]
-            b50 = sorted(base)[len(base) // 2]
-            beside = f"bare SQL p50 {b50:7.1f} ms   ratio {ratio:4.2f}×"
+            samples, base, cpu = alternating(fn, bare(sql, params), repeat=REPEAT)
+            ratio = statistics.median(samples) / statistics.median(base)
+            beside = (
+                f"cpu {statistics.median(cpu):6.1f} ms   "
+                f"bare SQL p50 {statistics.median(base):7.1f} ms   ratio {ratio:4.2f}×"
+            )
+        else:
+            samples = timings(fn, repeat=REPEAT)
+            beside = ""
         report(label, samples, beside=beside)
 
     from rest_framework.test import APIClient

@@ -46,6 +46,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length, Replace, Substr
 
 from interviews.models import (
@@ -86,6 +87,18 @@ def retrieve_link(
     ``descendants`` asks for the codes below too (a rolled-up count); ``attribute`` is a
     (key, value) filter on participants, for a crosstab cell.
     """
+    if attribute is None and isinstance(code_id, int | None) and isinstance(participant_id, int | None):
+        # The common case, without urlencode (ids need no quoting): called once per number shown.
+        query = "&".join(
+            part
+            for part in (
+                f"code={code_id}" if code_id is not None else "",
+                "descendants=on" if descendants else "",
+                f"participant={participant_id}" if participant_id is not None else "",
+            )
+            if part
+        )
+        return f"/projects/{project_id}/retrieve/" + (f"?{query}" if query else "")
     parts = []
     if code_id is not None:
         parts.append(("code", code_id))
@@ -130,6 +143,7 @@ class Codebook:
             self.depth[pk] = depth
             stack.extend((child, depth + 1) for child in reversed(self.children.get(pk, [])))
         self.position = {pk: i for i, pk in enumerate(self.order)}
+        self._info: dict[int, dict] = {}
 
     def __contains__(self, pk) -> bool:
         return pk in self.name
@@ -173,14 +187,18 @@ class Codebook:
         return pk
 
     def info(self, pk: int) -> dict:
-        return {
-            "code_id": pk,
-            "name": self.name[pk],
-            "path": self.path(pk),
-            "depth": self.depth.get(pk, 0),
-            "is_codable": self.is_codable[pk],
-            "parent_id": self.parent[pk],
-        }
+        """The code's description (a new dict each time: callers add to it)."""
+        known = self._info.get(pk)
+        if known is None:
+            known = self._info[pk] = {
+                "code_id": pk,
+                "name": self.name[pk],
+                "path": self.path(pk),
+                "depth": self.depth.get(pk, 0),
+                "is_codable": self.is_codable[pk],
+                "parent_id": self.parent[pk],
+            }
+        return dict(known)
 
 
 # ---------------------------------------------------------------- scope
@@ -729,32 +747,40 @@ def _category_presence(scope: Scope, book: Codebook, categories: list[int], *, w
     universe = np.array(sorted(book.name), dtype=np.int64)
     wanted = sorted({d for codes in below.values() for d in codes})
     with_sql, params = _with_clause(scope)
-    sql = f"{with_sql} SELECT DISTINCT e.code_id, e.participant_id, 0 FROM eligible e"
+    sql = f"{with_sql} SELECT DISTINCT e.code_id, e.participant_id FROM eligible e"
     if len(wanted) < len(universe):
         sql += f" WHERE e.code_id IN ({', '.join(['%s'] * len(wanted))})"
         params += wanted
-    if with_n:
+    if with_n:  # a last row (code -1: ids are positive) carries N
         total_sql, total_params = _unit_total_sql(replace(scope, unit="participants"))
-        sql += f" UNION ALL SELECT 0, ({total_sql}), 1"
+        sql += f" UNION ALL SELECT -1, ({total_sql})"
         params += total_params
     rows = _fetch(sql, params)
-    table = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=3 * len(rows)).reshape(-1, 3)
+    table = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=2 * len(rows)).reshape(-1, 2)
     n = None
     if with_n:
-        last = table[:, 2] == 1
+        last = table[:, 0] == -1
         n = int(table[last, 1][0])
         table = table[~last]
     column = np.searchsorted(universe, table[:, 0]).clip(max=max(len(universe) - 1, 0))
     known = universe[column] == table[:, 0] if len(universe) else np.zeros(len(table), dtype=bool)
     table, column = table[known], column[known]
     participants, row = np.unique(table[:, 1], return_inverse=True)
-    at_code = np.zeros((len(participants), len(universe)), dtype=np.float32)
-    at_code[row, column] = 1
-    closure = np.zeros((len(universe), len(categories)), dtype=np.float32)
+    # The closure as lists: for each code, the category columns at or above it (usually one).
+    position = {code: i for i, code in enumerate(universe.tolist())}
+    above: list[list[int]] = [[] for _ in range(len(universe))]
     for j, c in enumerate(categories):
-        closure[np.searchsorted(universe, below[c]), j] = 1
-    # Small integer counts: exact in float32; > 0 means "some code at or below the category".
-    presence = (at_code @ closure) > 0
+        for code in below[c]:
+            above[position[code]].append(j)
+    counts = np.array([len(a) for a in above], dtype=np.int64)
+    flat = np.array([j for a in above for j in a], dtype=np.int64)
+    first = np.cumsum(counts) - counts
+    # Each (code, participant) pair marks the participant in every category above the code.
+    repeat = counts[column]
+    rows = np.repeat(row, repeat)
+    offsets = np.arange(int(repeat.sum())) - np.repeat(np.cumsum(repeat) - repeat, repeat)
+    presence = np.zeros((len(participants), len(categories)), dtype=bool)
+    presence[rows, flat[np.repeat(first[column], repeat) + offsets]] = True
     return participants, presence, n
 
 
@@ -786,6 +812,10 @@ def heterogeneity(
     of their categories each) differ". Participants with no category of the group are not
     in its distribution; they are reported as ``not_coded``. How many had several
     categories is reported as ``multiple``.
+
+    Intervals: one bootstrap for all the groups asked for. Each replicate resamples the N
+    participants with replacement; a group's statistics in it are computed over the drawn
+    participants who have one of its categories (``stats.diversity_of_groups``).
     """
     scope = replace(scope, unit="participants")
     book = codebook(scope)
@@ -1201,24 +1231,29 @@ def saturation(scope: Scope, *, order: str = "date") -> dict:
 def events_vs_people(scope: Scope, *, attribute: str) -> dict:
     """A numeric attribute (e.g. crossing attempts) summed as events and set against people.
 
-    One grouped query gives the distribution (value → participants); sum, mean, median and
-    the ratio of events to distinct people with a value follow from it.
+    One statement gives the distribution (value → participants, a grouped query) and N;
+    sum, mean, median and the ratio of events to distinct people with a value follow from it.
     """
-    definition = AttributeDefinition.objects.filter(project=scope.project, key=attribute).first()
+    definition = attribute_definitions(scope).get(attribute)
     if definition is None:
         raise ValidationError({"attribute": f"No attribute {attribute!r} in this project."})
     if definition.kind not in (AttributeKind.INTEGER, AttributeKind.DECIMAL):
         raise ValidationError({"attribute": f"{definition.label!r} is not a number attribute."})
-    people = population(scope)
-    rows = list(
-        AttributeValue.objects.filter(definition=definition, participant__in=people.values("pk"))
+    scope = replace(scope, unit="participants")
+    grouped_sql, grouped_params = _sql_of(
+        AttributeValue.objects.filter(definition=definition, participant__in=population(scope).values("pk"))
         .exclude(value_number__isnull=True)
         .values_list("value_number")
         .annotate(n=Count("participant_id", distinct=True))
-        .order_by("value_number")
     )
-    n = people.count()
-    distribution = [(float(v), int(c)) for v, c in rows]
+    total_sql, total_params = _unit_total_sql(scope)
+    rows = _fetch(
+        f"SELECT 0, d.value_number, d.n FROM ({grouped_sql}) d UNION ALL SELECT 1, NULL, ({total_sql})",
+        grouped_params + total_params,
+        guard_jit=False,
+    )
+    n = next(int(c) for last, _v, c in rows if last)
+    distribution = sorted((float(v), int(c)) for last, v, c in rows if not last)
     with_value = sum(c for _, c in distribution)
     events = sum(v * c for v, c in distribution)
     return {
@@ -1246,9 +1281,19 @@ def run_query(scope: Scope, expression: str, *, also: bool = True) -> dict:
 
     scope = replace(scope, unit="participants")
     q = compile_query(scope, expression)
-    people = population(scope)
-    n = people.count()
-    matched = list(people.filter(q).order_by("pseudonym", "pk").values_list("pk", "pseudonym"))
+    # One statement: the matching participants, each row carrying N as an uncorrelated
+    # scalar subquery (evaluated once). Marking every participant with CASE WHEN instead
+    # would turn the code conditions into scans of all their codings (2× slower).
+    total_sql, total_params = _unit_total_sql(scope)
+    rows = list(
+        population(scope)
+        .filter(q)
+        .annotate(n=RawSQL(total_sql, total_params))  # noqa: S611 (ORM-compiled SQL, values as parameters)
+        .order_by("pseudonym", "pk")
+        .values_list("pk", "pseudonym", "n")
+    )
+    n = int(rows[0][2]) if rows else unit_total(scope)
+    matched = [(pk, name) for pk, name, _n in rows]
     k = len(matched)
     interval = stats.wilson_interval(k, n)
     combined = q if scope.population is None else (scope.population & q)

@@ -118,10 +118,10 @@ class AnalyticsViewSet(ProjectScopedViewSet):
         )
         return scope, {k: v for k, v in data.items() if k not in SCOPE_FIELDS}
 
-    def _groups(self, extra):
+    def _groups(self, scope, extra):
         if extra.get("groups"):
             return _int_list(extra["groups"], "groups")
-        return analytics.Codebook(self.project).groups()
+        return analytics.codebook(scope).groups()
 
     @extend_schema(parameters=[FrequencyParams], responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
@@ -151,7 +151,7 @@ class AnalyticsViewSet(ProjectScopedViewSet):
     @action(detail=False, methods=["get"])
     def heterogeneity(self, request, project_pk=None):
         scope, extra = self._params(HeterogeneityParams)
-        groups = self._groups(extra)
+        groups = self._groups(scope, extra)
         return Response(
             analytics.heterogeneity(scope, groups=groups, bootstrap=extra["bootstrap"], seed=extra["seed"])
         )
@@ -160,7 +160,8 @@ class AnalyticsViewSet(ProjectScopedViewSet):
     @action(detail=False, methods=["get"])
     def profiles(self, request, project_pk=None):
         scope, extra = self._params(ProfileParams)
-        return Response(analytics.profiles(scope, groups=self._groups(extra), clusters=extra["clusters"]))
+        groups = self._groups(scope, extra)
+        return Response(analytics.profiles(scope, groups=groups, clusters=extra["clusters"]))
 
     @extend_schema(parameters=[QueryAlsoParams], responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])

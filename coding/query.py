@@ -32,9 +32,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
-from interviews.models import AttributeDefinition, AttributeKind, AttributeValue, ParticipantType
+from interviews.models import AttributeKind, AttributeValue, ParticipantType
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 40
@@ -240,12 +240,12 @@ class Compiler:
     """Turns a parsed tree into a ``Q`` over Participant for one project and coding scope."""
 
     def __init__(self, scope, field_name: str = "query"):
-        from .analytics import Codebook
+        from .analytics import attribute_definitions, codebook
 
         self.scope = scope
         self.field_name = field_name
-        self.book = Codebook(scope.project)
-        self.definitions = {d.key: d for d in AttributeDefinition.objects.filter(project=scope.project)}
+        self.book = codebook(scope)  # read once per request, shared with the analytics
+        self.definitions = attribute_definitions(scope)
         self._paths = None
 
     def fail(self, message):
@@ -293,8 +293,12 @@ class Compiler:
         from .analytics import eligible_codings
 
         pk = self.resolve_code(ref)
-        codings = eligible_codings(self.scope, use_population=False).filter(code_id__in=self.book.subtree(pk))
-        return Q(pk__in=codings.values("interview__participant_id"))
+        # A correlated EXISTS (stops at the participant's first such coding) rather than
+        # "id IN (every participant with such a coding)", which reads all those codings.
+        codings = eligible_codings(self.scope, use_population=False).filter(
+            code_id__in=self.book.subtree(pk), interview__participant_id=OuterRef("pk")
+        )
+        return Q(Exists(codings))
 
     # -- attributes
 

@@ -11,7 +11,8 @@ Conventions
 - Gini–Simpson is 1 − Σ p², the chance that two participants drawn at random
   (with replacement) fall in different categories.
 - Bootstrap intervals resample participants with replacement (percentile method,
-  seeded, so the same data always give the same interval).
+  seeded, so the same data always give the same interval). Several groups share one
+  resample of the participants (see ``diversity_of_groups``).
 """
 
 from __future__ import annotations
@@ -105,9 +106,12 @@ def diversity_of_groups(
     groups; in each replicate a group's shares are the mean weights of the resampled
     participants who have one of its categories (a replicate that draws none of them is
     left out of that group's intervals). When every participant has a category of the
-    group this is the plain resampling of its n rows. The B × participants count matrix
-    is built once; every group's replicate sums are one matrix product with the weights,
-    and the statistics and percentiles of all groups are computed together.
+    group this is the plain resampling of its n rows. Every group's replicate sums come
+    from one (sparse) product of the weights with the participants × replicates draw
+    counts, and the statistics and percentiles of all groups are computed together.
+    Draws: ``np.random.default_rng(seed).integers(0, participants, …)``, one row of
+    ``participants`` draws per replicate, generated in blocks of 65,536 // participants
+    replicates (a single call whenever B × participants ≤ 65,536).
     """
     mats = [np.asarray(w, dtype=float) for w in weights]
     if any(w.ndim != 2 for w in mats):
@@ -139,41 +143,65 @@ def diversity_of_groups(
     chosen = [g for g, r in enumerate(results) if r["n"] >= 2]
     if bootstrap <= 0 or not chosen:
         return results
-    from scipy import sparse
+    from scipy import sparse, special
 
     rng = np.random.default_rng(seed)
-    idx = rng.integers(0, total, size=(bootstrap, total), dtype=np.int32)
-    # How often each participant is drawn in each replicate (B × participants, then turned
-    # to participants × B): a replicate's sums are those counts times the weights, without
-    # a B × n × S array. The weights are mostly zeros (a participant has one or two of the
-    # categories, and small groups have few participants), so the product is a sparse one.
-    keys = idx.astype(np.int64) if bootstrap * total >= 2**31 else idx
-    keys += (np.arange(bootstrap, dtype=keys.dtype) * total)[:, None]
-    draws = np.bincount(keys.ravel(), minlength=bootstrap * total).reshape(bootstrap, total)
-    draws = np.ascontiguousarray(draws[:, :rows].T, dtype=float)
     k = len(chosen)
     sizes = [mats[g].shape[1] for g in chosen]
     starts = np.cumsum([0, *sizes[:-1]])
-    group_of_column = np.repeat(np.arange(k), sizes)
+    scaled = [_whole_weights(mats[g]) for g in chosen]
+    if all(x is not None for x in scaled) and max(m for _, m in scaled) * total < 2**24:
+        # Fractional weights 1/k times a common multiple of the k's are whole numbers, and so
+        # are the draw counts: every sum below is then a whole number under 2**24, exact in
+        # float32 (twice as fast as float64 here), and the shares come out exactly.
+        rows_used = [w for w, _ in scaled]
+        multiplier = np.array([m for _, m in scaled], dtype=float)
+        dtype = np.float32
+    else:
+        rows_used = [mats[g] for g in chosen]
+        multiplier = np.ones(k)
+        dtype = np.float64
     # Rows: every group's categories, then every group's "participant is in the distribution".
-    stacked = np.vstack([mats[g].T for g in chosen] + [np.vstack([coded[g] for g in chosen])])
-    sums = sparse.csr_matrix(stacked) @ draws  # (categories + groups) × B
-    drawn = sums[-k:]  # resampled participants in each group's distribution
-    with np.errstate(invalid="ignore", divide="ignore"):
-        shares = sums[:-k] / drawn[group_of_column]  # NaN where a replicate drew none of them
-    positive = shares > 0
-    p = np.where(positive, shares, 0.0)
-    richness = np.add.reduceat(positive, starts, axis=0, dtype=np.int64).astype(float)
-    shannon = -np.add.reduceat(p * np.log(np.where(positive, p, 1.0)), starts, axis=0) + 0.0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        evenness = np.where(richness >= 2, shannon / np.log(np.maximum(richness, 2)), np.nan)
-    gini_simpson = 1.0 - np.add.reduceat(p * p, starts, axis=0)
-    names = ["richness", "shannon", "evenness", "gini_simpson"]
-    undefined = drawn == 0
-    table = np.vstack(
-        [np.where(undefined, np.nan, s) for s in (richness, shannon, evenness, gini_simpson)] + [shares]
+    # Mostly zeros (a participant has a few of the categories; small groups have few
+    # participants), so the replicate sums are a sparse × dense product.
+    weights_t = sparse.csr_matrix(
+        np.vstack([w.T for w in rows_used] + [np.vstack([coded[g] for g in chosen])]).astype(dtype)
     )
-    bounds = percentile_rows(table, (2.5, 97.5))
+    group_of_row = np.repeat(np.arange(k), sizes)
+    categories = int(sum(sizes))
+    # One table: 4 statistics × k groups, then the shares of every category; a column per replicate.
+    table = np.empty((4 * k + categories, bootstrap))
+    richness, shannon, evenness, gini_simpson = (table[m * k : (m + 1) * k] for m in range(4))
+    shares = table[4 * k :]  # NaN where a replicate drew none of the group's participants
+    # Replicates in blocks, so that the temporary arrays stay small (cache-sized, and reused
+    # by the allocator instead of being mapped afresh for every request).
+    block = max(1, min(bootstrap, 2**16 // total))
+    for first in range(0, bootstrap, block):
+        last = min(bootstrap, first + block)
+        # How often each participant is drawn in each replicate of the block, participants ×
+        # replicates: the replicate sums are those counts times the weights.
+        keys = rng.integers(0, total, size=(last - first, total), dtype=np.int32).astype(np.int64)
+        keys += (np.arange(last - first, dtype=np.int64) * total)[:, None]
+        draws = np.bincount(keys.ravel(), minlength=(last - first) * total).reshape(last - first, total)
+        sums = weights_t @ np.ascontiguousarray(draws[:, :rows].T, dtype=dtype)
+        drawn = sums[categories:].astype(float)  # resampled participants in each group's distribution
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.divide(
+                sums[:categories], (drawn * multiplier[:, None])[group_of_row], out=shares[:, first:last]
+            )
+        np.add.reduceat(sums[:categories] > 0, starts, axis=0, dtype=float, out=richness[:, first:last])
+        richness[:, first:last][drawn == 0] = np.nan  # NaN shares make the other statistics NaN
+        part = shares[:, first:last]
+        terms = special.entr(part)  # −p ln p, 0 at p = 0
+        np.add.reduceat(terms, starts, axis=0, out=shannon[:, first:last])
+        np.add.reduceat(np.multiply(part, part, out=terms), starts, axis=0, out=gini_simpson[:, first:last])
+    shannon += 0.0  # no "-0.0" for a single category
+    np.subtract(1.0, gini_simpson, out=gini_simpson)
+    evenness.fill(np.nan)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        np.divide(shannon, np.log(np.maximum(richness, 2)), out=evenness, where=richness >= 2)
+    names = ["richness", "shannon", "evenness", "gini_simpson"]
+    bounds = percentile_rows(table, (2.5, 97.5), overwrite=True)
     for j, g in enumerate(chosen):
         ci = {}
         for m, name in enumerate(names):
@@ -189,15 +217,40 @@ def diversity_of_groups(
     return results
 
 
-def percentile_rows(table: np.ndarray, q=(2.5, 97.5)) -> np.ndarray:
+def _whole_weights(weights: np.ndarray):
+    """(whole-number weights, multiplier) when ``weights`` are fractional weights 1/k per row.
+
+    The multiplier is the least common multiple of the k's, and the whole-number weights
+    are multiplier / k where the fractional weight is 1/k; None when the weights are not of
+    that form (then the caller uses them as they are).
+    """
+    present = weights > 0
+    k = present.sum(axis=1)
+    if not np.array_equal(weights, present / np.maximum(k, 1)[:, None]):
+        return None
+    distinct = np.unique(k[k > 0])
+    multiplier = int(np.lcm.reduce(distinct)) if distinct.size else 1
+    if multiplier >= 2**24:
+        return None
+    return present * (multiplier // np.maximum(k, 1))[:, None], multiplier
+
+
+def percentile_rows(table: np.ndarray, q=(2.5, 97.5), *, overwrite: bool = False) -> np.ndarray:
     """``np.percentile(row, q)`` (linear method) of every row, NaNs left out: len(q) × rows.
 
     A row without any number gives NaN. One sort of all rows together, then numpy's own
     interpolation rule per row (the results are identical to ``np.percentile``): quicker
     than ``np.percentile`` on many rows, and rows may hold different numbers of values.
+    ``overwrite``: sort ``table`` itself instead of a copy.
     """
-    ordered = np.sort(np.asarray(table, dtype=float), axis=1)  # NaNs sort last
-    count = (~np.isnan(ordered)).sum(axis=1)
+    if overwrite and isinstance(table, np.ndarray) and table.dtype == float:
+        table.sort(axis=1)  # in place: the caller does not need the table any more
+        ordered = table
+    else:
+        ordered = np.sort(np.asarray(table, dtype=float), axis=1)  # NaNs sort last
+    count = np.full(ordered.shape[0], ordered.shape[1])
+    gaps = np.flatnonzero(np.isnan(ordered[:, -1]))  # only rows with a NaN need counting
+    count[gaps] = (~np.isnan(ordered[gaps])).sum(axis=1)
     out = np.full((len(q), ordered.shape[0]), np.nan)
     has = count > 0
     rows = np.flatnonzero(has)

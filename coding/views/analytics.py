@@ -112,7 +112,7 @@ class DashboardForm(forms.Form):
         ]
 
 
-def _scope(project, data):
+def _scope(project, data, book=None):
     return analytics.make_scope(
         project,
         unit=data.get("unit") or "participants",
@@ -120,6 +120,7 @@ def _scope(project, data):
         statuses=[data["status"]] if data.get("status") else [],
         include_interviewer=bool(data.get("include_interviewer")),
         where=data.get("where") or "",
+        book=book,
     )
 
 
@@ -287,7 +288,7 @@ def events_table(result):
 
 def compute(project, data, book, only=None):
     """Every section's result, table and chart (or only the named one, for a download)."""
-    scope = _scope(project, data)
+    scope = _scope(project, data, book)  # the codebook the form loaded, not read again
     sections = {}
 
     def wanted(name):
