@@ -1,4 +1,4 @@
-"""Django admin for the codebook, codings, memos and saved queries.
+"""Django admin for the codebook, codings, memos, saved queries and export jobs.
 
 Saves go through ``coding.services`` (see ``interviews.admin.ServiceAdmin``).
 A coding's offsets, interview and coder are read-only: a passage is re-drawn in
@@ -9,10 +9,10 @@ not here.
 
 from django.contrib import admin
 
-from interviews.admin import ServiceAdmin, fresh_row
+from interviews.admin import ReadOnlyAdmin, ServiceAdmin, fresh_row
 
 from . import services
-from .models import Code, Coding, Memo, SavedQuery
+from .models import Code, Coding, ExportJob, Memo, SavedQuery
 
 _CODE_EDITABLE = [
     "name",
@@ -174,3 +174,21 @@ class SavedQueryAdmin(ServiceAdmin):
 
     def delete_with_service(self, request, obj):
         services.delete_saved_query(query=obj)
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(ReadOnlyAdmin):
+    """Export jobs are started and downloaded on the project's "Export and import" page."""
+
+    list_display = [
+        "pk",
+        "project",
+        "kind",
+        "status",
+        "progress",
+        "requested_by",
+        "created_at",
+        "finished_at",
+    ]
+    list_select_related = ["project", "requested_by"]
+    list_filter = ["status", "kind"]

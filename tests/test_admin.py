@@ -6,7 +6,7 @@ from django.contrib import admin
 from django.urls import reverse
 
 from coding import services as coding_services
-from coding.models import Code, Coding, Memo, SavedQuery
+from coding.models import Code, Coding, ExportJob, Memo, SavedQuery
 from interviews import services
 from interviews.models import (
     AllowedWord,
@@ -57,6 +57,7 @@ def site(team, superuser, client):
     RedactionLog.objects.create(
         interview=team.interview, category="name", start=0, end=6, placeholder="[NAME]"
     )
+    ExportJob.objects.create(project=team.project, requested_by=team.owner, kind="qdc")
     client.force_login(superuser)
     return client
 
@@ -122,7 +123,9 @@ def test_invariant_fields_are_read_only(site, model, fields):
         assert f'name="{field}"' not in response.content.decode(), field
 
 
-@pytest.mark.parametrize("model", [TranscriptRevision, ImportBatch, ImportFile, SensitiveTerm, RedactionLog])
+@pytest.mark.parametrize(
+    "model", [TranscriptRevision, ImportBatch, ImportFile, SensitiveTerm, RedactionLog, ExportJob]
+)
 def test_records_written_by_features_cannot_be_added_changed_or_deleted(site, model):
     obj = model.objects.first()
     assert site.get(admin_url(model, "add")).status_code == 403
