@@ -35,9 +35,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
+from config.celery import queue_after_commit, queue_now
 from interviews.models import Project
 
 from . import tabular
@@ -95,19 +95,8 @@ def start_export(*, project: Project, by, kind: str) -> ExportJob:
             {"kind": f"{unfinished} exports of this project are still running; wait for them to finish."}
         )
     job = ExportJob.objects.create(project=project, requested_by=by, kind=kind)
-    job_id = job.pk
-    transaction.on_commit(lambda: _enqueue(job_id))
+    queue_after_commit("coding.tasks.run_export", job.pk)
     return job
-
-
-def _enqueue(job_id: int) -> None:
-    """Queue the job; if the broker is down the job stays queued and the sweep re-sends it."""
-    from .tasks import run_export
-
-    try:
-        run_export.delay(job_id)
-    except Exception as exc:  # kombu/redis raise many kinds of connection errors
-        logger.warning("could not queue export job %s: %s", job_id, type(exc).__name__)
 
 
 # ---------------------------------------------------------------- running (the task's body)
@@ -256,7 +245,7 @@ def sweep_exports(*, hours: int | None = None, queued_minutes: int = 5) -> int:
     for job_id in ExportJob.objects.filter(
         status=ExportJobStatus.QUEUED, created_at__lt=now - timedelta(minutes=queued_minutes)
     ).values_list("id", flat=True):
-        _enqueue(job_id)
+        queue_now("coding.tasks.run_export", job_id)
 
     kept = {
         str(k)

@@ -39,6 +39,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from config.celery import queue_after_commit, queue_now
+
 from . import services
 from .anonymise import (
     Finding,
@@ -259,19 +261,8 @@ def start_import(
         import_file.save()
         # Should this transaction roll back, the file has no row and the sweep removes it.
         _write_private(_staging_path(import_file, "upload"), data)
-    batch_id = batch.pk
-    transaction.on_commit(lambda: _enqueue(batch_id))
+    queue_after_commit("interviews.tasks.process_import_batch", batch.pk)
     return batch
-
-
-def _enqueue(batch_id: int) -> None:
-    """Queue the batch; if the broker is down the batch stays 'queued' and the sweep re-sends it."""
-    from .tasks import process_import_batch
-
-    try:
-        process_import_batch.delay(batch_id)
-    except Exception as exc:  # kombu/redis raise many kinds of connection errors
-        logger.warning("could not queue import batch %s: %s", batch_id, type(exc).__name__)
 
 
 def requeue_stalled_batches(*, minutes: int = 5) -> int:
@@ -283,7 +274,7 @@ def requeue_stalled_batches(*, minutes: int = 5) -> int:
         )
     )
     for batch_id in ids:
-        _enqueue(batch_id)
+        queue_now("interviews.tasks.process_import_batch", batch_id)
     return len(ids)
 
 
