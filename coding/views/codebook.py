@@ -81,15 +81,6 @@ def _label(code) -> str:
     return "\u2003" * code.depth + code.name
 
 
-def _descendants(code) -> set[int]:
-    found, stack = set(), [code]
-    while stack:
-        node = stack.pop()
-        found.add(node.pk)
-        stack.extend(node.subcodes)
-    return found
-
-
 def _code_initial(code) -> dict:
     initial = {name: getattr(code, name) for name in ("name", "colour", "shortcut", *_TEXT_FIELDS)}
     initial["is_folder"] = not code.is_codable
@@ -107,7 +98,7 @@ def _render_codebook(request, membership, *, bound=None, status=200):
     if can_edit:
         all_choices = [(c.pk, _label(c)) for c in flat]
         for code in flat:
-            excluded = _descendants(code)
+            excluded = {c.pk for c in selectors.flatten_tree([code])}
             prefix = f"c{code.pk}"
             code.edit_form = CodeForm(initial=_code_initial(code), prefix=f"{prefix}-edit")
             code.move_form = MoveForm(
