@@ -88,6 +88,12 @@ class Coding(models.Model):
         default=False,
         help_text="Set when a transcript revision changed the text inside this passage.",
     )
+    request_key = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="The Idempotency-Key of the request that created it, so a retried request creates nothing.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -100,6 +106,11 @@ class Coding(models.Model):
             models.UniqueConstraint(
                 fields=["interview", "code", "coder", "start", "end"],
                 name="coding_unique_passage",
+            ),
+            models.UniqueConstraint(
+                fields=["coder", "request_key"],
+                condition=~Q(request_key=""),
+                name="coding_unique_request_key",
             ),
         ]
         indexes = [
@@ -279,3 +290,95 @@ class ExportJob(models.Model):
 
     def __str__(self) -> str:
         return f"export {self.pk} ({self.kind})"
+
+
+class AssignmentStatus(models.TextChoices):
+    TODO = "todo", "To do"
+    IN_PROGRESS = "in_progress", "In progress"
+    DONE = "done", "Done"
+
+
+class Assignment(models.Model):
+    """A supervisor asks ``coder`` to code ``interview``; the coder reports progress."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="assignments")
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="assignments")
+    coder = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    status = models.CharField(max_length=20, choices=AssignmentStatus.choices, default=AssignmentStatus.TODO)
+    blind = models.BooleanField(
+        default=False,
+        help_text="This coder does not see other coders' codings on the interview until it is revealed.",
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["interview_id", "coder_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["interview", "coder"], name="assignment_unique_coder"),
+            models.CheckConstraint(
+                condition=Q(status__in=AssignmentStatus.values), name="assignment_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["project", "coder", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.coder} on {self.interview} ({self.status})"
+
+
+class Reveal(models.Model):
+    """A supervisor has revealed the codings of a blind-coded interview to its coders."""
+
+    interview = models.OneToOneField(Interview, on_delete=models.CASCADE, related_name="reveal")
+    revealed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    revealed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.interview} revealed"
+
+
+class ReviewMark(models.Model):
+    """When a supervisor last reviewed an interview: "what changed since my last review" starts here."""
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="review_marks")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    reviewed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["interview", "reviewer"], name="review_mark_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.interview} reviewed by {self.reviewer} at {self.reviewed_at}"
+
+
+class CodingComment(models.Model):
+    """A comment on a coding; replies point at the thread's first comment, which carries ``resolved``."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="coding_comments")
+    coding = models.ForeignKey(Coding, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies"
+    )
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(max_length=5000)
+    resolved = models.BooleanField(default=False)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["coding_id", "created_at", "id"]
+        indexes = [models.Index(fields=["coding", "parent"])]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="coding_comment_not_empty")]
+
+    def __str__(self) -> str:
+        return f"Comment {self.pk} on coding {self.coding_id}"

@@ -1,9 +1,9 @@
 """Reads of the codebook, codings and memos: one grouped query per question."""
 
-from django.db.models import Count, F, QuerySet, Value
+from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Greatest, Substr
 
-from interviews.models import Interview, Project, Role
+from interviews.models import Interview, Membership, Project, Role
 
 from .models import Code, Coding, Memo
 
@@ -15,6 +15,40 @@ def codebook_with_counts(project: Project) -> QuerySet[Code]:
         interview_count=Count("codings__interview", distinct=True),
         participant_count=Count("codings__interview__participant", distinct=True),
     )
+
+
+# ---------------------------------------------------------------- blind coding
+
+
+def blind_interviews(membership: Membership) -> QuerySet | None:
+    """Interviews on which ``membership`` may not yet see other coders' codings (ids, as a
+    subquery), or None when nothing is hidden from them.
+
+    Supervisors and owners see everything. For others an interview is blind until a
+    supervisor reveals it, when the project codes blind or the member's own assignment
+    on it is blind.
+    """
+    if membership.has_role(Role.SUPERVISOR):
+        return None
+    unrevealed = Interview.objects.filter(project_id=membership.project_id, reveal__isnull=True)
+    if not membership.project.blind_coding:
+        unrevealed = unrevealed.filter(assignments__coder_id=membership.user_id, assignments__blind=True)
+    return unrevealed.values("pk")
+
+
+def visible_codings(membership: Membership, codings: QuerySet[Coding]) -> QuerySet[Coding]:
+    """``codings`` less those blind coding hides from this member. Every read of codings
+    that a member can reach (pages, API, exports, analytics) goes through here."""
+    hidden_on = blind_interviews(membership)
+    if hidden_on is None:
+        return codings
+    return codings.filter(Q(coder_id=membership.user_id) | ~Q(interview__in=hidden_on))
+
+
+def is_blind_for(membership: Membership, interview: Interview) -> bool:
+    """Whether other coders' codings on this one interview are hidden from the member."""
+    hidden_on = blind_interviews(membership)
+    return hidden_on is not None and hidden_on.filter(pk=interview.pk).exists()
 
 
 def with_quote(codings: QuerySet[Coding]) -> QuerySet[Coding]:

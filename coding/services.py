@@ -6,6 +6,7 @@ interview, coder role, no cycles) are checked here; single-row rules are
 database constraints.
 """
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
@@ -172,6 +173,29 @@ def delete_code(*, code: Code) -> None:
 
 
 # ---------------------------------------------------------------- codings
+
+
+def consensus_coder(project: Project):
+    """The account that holds the project's consensus layer, made on first use.
+
+    It cannot sign in (inactive, no usable password) and is not a member: only the
+    settlement services write codings as it.
+    """
+    if project.consensus_user_id is not None:
+        return project.consensus_user
+    User = get_user_model()
+    with transaction.atomic():
+        locked = Project.objects.select_for_update().get(pk=project.pk)
+        if locked.consensus_user_id is None:
+            user = User(
+                username=f"consensus-{project.guid.hex[:12]}", first_name="Consensus", is_active=False
+            )
+            user.set_unusable_password()
+            user.save()
+            locked.consensus_user = user
+            locked.save(update_fields=["consensus_user"])
+    project.consensus_user = locked.consensus_user
+    return project.consensus_user
 
 
 def _check_coding(*, interview: Interview, code: Code, coder, start, end, membership=None) -> None:

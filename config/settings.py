@@ -112,6 +112,7 @@ MIDDLEWARE = [
     "config.middleware.SessionTimeoutMiddleware",
     "config.middleware.NoStoreForSignedInMiddleware",
     "axes.middleware.AxesMiddleware",
+    "interviews.audit.AuditContextMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -31,6 +31,29 @@ class Project(models.Model):
     guid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
+    blind_coding = models.BooleanField(
+        default=False,
+        help_text="Coders see only their own codings on an interview until a supervisor reveals it.",
+    )
+    require_two_factor = models.BooleanField(
+        default=False,
+        help_text="Every member must sign in with a second factor (and API tokens follow the same rule).",
+    )
+    min_cell_size = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Viewers see aggregate counts below this number as suppressed (0 shows every count).",
+    )
+    # The consensus layer: codings settled by a supervisor are stored as the codings of
+    # this account, which cannot sign in, so every coder-aware query (analytics,
+    # agreement, exports) can select it like a coder.
+    consensus_user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.PROTECT,
+        related_name="consensus_of",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="projects")
@@ -482,3 +505,52 @@ class RedactionLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.placeholder} [{self.start}:{self.end}]"
+
+
+class AuditKind(models.TextChoices):
+    CHANGE = "change", "Change"
+    READ = "read", "Read"
+
+
+class AuditEvent(models.Model):
+    """One recorded change or read: who, when, what, before and after. Never edited.
+
+    Rows are written by ``interviews.audit.record`` in the same transaction as the
+    change. ``before``/``after`` hold field values (ids, offsets, names, memo text),
+    never transcript text. ``interview_id`` is a plain number, not a foreign key, so
+    the history of a deleted interview stays answerable.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="audit_events")
+    interview_id = models.BigIntegerField(null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=10, choices=AuditKind.choices)
+    action = models.CharField(max_length=60)
+    target_type = models.CharField(max_length=40)
+    target_id = models.BigIntegerField(null=True, blank=True)
+    source = models.CharField(max_length=20, blank=True, help_text="page, api, admin, task or command")
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["project", "at"]),
+            models.Index(fields=["project", "interview_id", "at"]),
+            models.Index(fields=["project", "target_type", "target_id"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=AuditKind.values), name="audit_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor_name or 'system'} at {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Audit events are never edited.")
+        super().save(*args, **kwargs)

@@ -1,0 +1,106 @@
+"""The audit trail: one way to record a change or a read.
+
+``record`` writes an ``AuditEvent`` inside the caller's transaction, so a change and
+its record commit or roll back together. Who and through what (page, api, admin)
+come from the request being served (``AuditContextMiddleware`` puts it in a context
+variable; DRF token authentication sets ``request.user`` on the same Django request,
+so token users are named too). Tasks and commands pass ``actor=`` and ``source=``.
+
+Never pass transcript text or a quote in ``before``/``after``: offsets, ids, names,
+memo text and statuses only.
+"""
+
+import contextvars
+from contextlib import contextmanager
+
+from .models import AuditEvent, AuditKind
+
+_request = contextvars.ContextVar("audit_request", default=None)
+_override = contextvars.ContextVar("audit_override", default=None)
+
+
+class AuditContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _request.set(request)
+        try:
+            return self.get_response(request)
+        finally:
+            _request.reset(token)
+
+
+@contextmanager
+def acting_as(actor, source: str):
+    """Name the actor and source for records made outside a request (tasks, commands)."""
+    token = _override.set((actor, source))
+    try:
+        yield
+    finally:
+        _override.reset(token)
+
+
+def _source_of(request) -> str:
+    path = request.path_info or ""
+    if path.startswith("/api/"):
+        return "api"
+    if path.startswith("/admin/"):
+        return "admin"
+    return "page"
+
+
+def current_actor_and_source():
+    override = _override.get()
+    if override is not None:
+        return override
+    request = _request.get()
+    if request is None:
+        return None, "system"
+    user = getattr(request, "user", None)
+    if user is not None and not user.is_authenticated:
+        user = None
+    return user, _source_of(request)
+
+
+def record(
+    *,
+    project,
+    action: str,
+    target_type: str,
+    target_id=None,
+    interview_id=None,
+    before=None,
+    after=None,
+    actor=None,
+    source: str | None = None,
+    kind: str = AuditKind.CHANGE,
+) -> AuditEvent:
+    who, where = current_actor_and_source()
+    actor = actor if actor is not None else who
+    return AuditEvent.objects.create(
+        project=project,
+        interview_id=interview_id,
+        actor=actor,
+        actor_name=actor.get_username() if actor is not None else "",
+        kind=kind,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        source=source or where,
+        before=before,
+        after=after,
+    )
+
+
+def record_read(*, project, action: str, target_type: str, target_id=None, interview_id=None, detail=None):
+    """A read (transcript opened, export run, file downloaded): who, what, when, never the text."""
+    return record(
+        project=project,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+        interview_id=interview_id,
+        after=detail,
+        kind=AuditKind.READ,
+    )
