@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: run test serve migrate demo lint format check-deploy benchmarks clean
+.PHONY: run test serve migrate demo lint format check-deploy benchmarks resilience clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is needed; set PYTHON=/path/to/python3.11")'
@@ -50,8 +50,20 @@ check-deploy: $(VENV)/.requirements
 	ALLOWED_HOSTS=coding.example.org DATABASE_URL=postgres://app@127.0.0.1:5432/app \
 	$(BIN)/python manage.py check --deploy --fail-level WARNING
 
+# load.py and large_transcript.py start their own servers: `make resilience` runs them.
+BENCHMARK_SCRIPTS = $(filter-out benchmarks/common.py benchmarks/load.py benchmarks/large_transcript.py,$(wildcard benchmarks/*.py))
 benchmarks: $(VENV)/.requirements-dev
-	@for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in $(BENCHMARK_SCRIPTS); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# Faults, backup drill, migrations, schema fuzzing and load (README: "Resilience"). Needs the
+# PostgreSQL server binaries (initdb, pg_ctl): it starts private clusters and gunicorn on 127.0.0.1,
+# never touching the server on 5432. About 10 minutes on 2 cores.
+LOAD_SECONDS ?= 30
+FUZZ_MAX_TIME ?= 160
+resilience: $(VENV)/.requirements-dev
+	RESILIENCE=1 FUZZ_MAX_TIME=$(FUZZ_MAX_TIME) $(BIN)/python -m pytest tests/resilience $(PYTEST_ARGS)
+	$(BIN)/python benchmarks/load.py --users 50 --duration $(LOAD_SECONDS)
+	$(BIN)/python benchmarks/large_transcript.py --repeat 10
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles test-artifacts .pytest_cache

@@ -4,6 +4,11 @@ Prints p50/p95 of each analytic (the selector behind the page and the API, Pytho
 post-processing included) beside the bare SQL aggregate that answers the same
 question. Targets (issue 5): each analytic ≤ 2× its bare SQL; co-occurrence ≤ 1 s.
 
+The profile query (7) and events vs people (10) have two bare lines: the first only counts
+(matches; values over all participants); the second answers what the analytic answers —
+the matching participants listed, the distribution over the population, and N (people
+with at least one interview) — in one hand-written statement. Both ratios are printed.
+
 Each timed call builds its Scope as a request does (so the codebook and attribute
 definitions are read in every call, not cached across calls). Where there is a bare SQL
 line, the analytic and the bare SQL run alternately, call by call, so that both see the
@@ -176,8 +181,13 @@ def main():
     group = book.groups()[0]
     groups = book.groups()
     coding, interview, value = Coding._meta.db_table, Interview._meta.db_table, AttributeValue._meta.db_table
-    turn = SpeakerTurn._meta.db_table
+    turn, participant = SpeakerTurn._meta.db_table, Participant._meta.db_table
     p = project.pk
+    # N and the population the analytics count in: participants with at least one interview.
+    people = (
+        f"SELECT pp.id FROM {participant} pp WHERE pp.project_id = %s AND EXISTS "
+        f"(SELECT 1 FROM {interview} ii WHERE ii.participant_id = pp.id AND ii.project_id = %s)"
+    )
 
     cases = [
         (
@@ -282,6 +292,22 @@ def main():
             [p, book.children[groups[0]][0], book.children[groups[1]][0], attempts.pk],
         ),
         (
+            "7 … bare SQL also listing them, with N and the population",
+            lambda: analytics.run_query(
+                everything(),
+                f"(code:{book.children[groups[0]][0]} OR code:{book.children[groups[1]][0]}) "
+                "AND crossing_attempts >= 3",
+                also=False,
+            ),
+            f"WITH people AS ({people}) SELECT 0, p.id, p.pseudonym FROM {participant} p "
+            f"WHERE p.id IN (SELECT id FROM people) AND EXISTS (SELECT 1 FROM "
+            f"{coding} c JOIN {interview} i ON i.id = c.interview_id WHERE i.participant_id = p.id "
+            f"AND c.code_id IN (%s, %s)) AND EXISTS (SELECT 1 FROM {value} av WHERE av.participant_id = p.id "
+            f"AND av.definition_id = %s AND av.value_number >= 3) "
+            f"UNION ALL SELECT 1, COUNT(*), NULL FROM people ORDER BY 1, 3, 2",
+            [p, p, book.children[groups[0]][0], book.children[groups[1]][0], attempts.pk],
+        ),
+        (
             "7 … and what else the matches share (frequencies among them)",
             lambda: analytics.run_query(everything(), f"code:{book.children[groups[0]][0]}"),
             None,
@@ -299,6 +325,14 @@ def main():
             lambda: analytics.events_vs_people(everything(), attribute="crossing_attempts"),
             f"SELECT value_number, COUNT(*) FROM {value} WHERE definition_id = %s GROUP BY value_number",
             [attempts.pk],
+        ),
+        (
+            "10 … bare SQL over the population, with N",
+            lambda: analytics.events_vs_people(everything(), attribute="crossing_attempts"),
+            f"WITH people AS ({people}) SELECT value_number, COUNT(DISTINCT participant_id) FROM {value} "
+            f"WHERE definition_id = %s AND value_number IS NOT NULL AND participant_id IN "
+            f"(SELECT id FROM people) GROUP BY value_number UNION ALL SELECT NULL, COUNT(*) FROM people",
+            [p, p, attempts.pk],
         ),
     ]
     for label, fn, sql, params in cases:

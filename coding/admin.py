@@ -12,7 +12,7 @@ from django.contrib import admin
 from interviews.admin import ReadOnlyAdmin, ServiceAdmin, fresh_row
 
 from . import services
-from .models import Code, Coding, ExportJob, Memo, SavedQuery
+from .models import Assignment, Code, Coding, CodingComment, ExportJob, Memo, Reveal, ReviewMark, SavedQuery
 
 _CODE_EDITABLE = [
     "name",
@@ -192,3 +192,33 @@ class ExportJobAdmin(ReadOnlyAdmin):
     ]
     list_select_related = ["project", "requested_by"]
     list_filter = ["status", "kind"]
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(ReadOnlyAdmin):
+    """Assignments are made and moved on the project's Assignments page (audited there)."""
+
+    list_display = ["interview", "coder", "status", "blind", "assigned_by", "updated_at"]
+    list_select_related = ["interview", "coder", "assigned_by"]
+    list_filter = ["status", "blind"]
+
+
+@admin.register(Reveal)
+class RevealAdmin(ReadOnlyAdmin):
+    list_display = ["interview", "revealed_by", "revealed_at"]
+    list_select_related = ["interview", "revealed_by"]
+
+
+@admin.register(ReviewMark)
+class ReviewMarkAdmin(ReadOnlyAdmin):
+    list_display = ["interview", "reviewer", "reviewed_at"]
+    list_select_related = ["interview", "reviewer"]
+
+
+@admin.register(CodingComment)
+class CodingCommentAdmin(ReadOnlyAdmin):
+    """Comments are written, answered and resolved beside the coding they discuss."""
+
+    list_display = ["pk", "coding", "author", "resolved", "created_at"]
+    list_select_related = ["coding", "author"]
+    list_filter = ["resolved"]

@@ -291,6 +291,9 @@ def project_agreement(
     codings = project.codings.filter(interview_id__in=list(interview_rows))
     if coder_ids is not None:
         codings = codings.filter(coder_id__in=coder_ids)
+    elif project.consensus_user_id is not None:
+        # The consensus layer takes part only when asked for by id: it restates the coders.
+        codings = codings.exclude(coder_id=project.consensus_user_id)
     if present is None:
         present = defaultdict(set)
         for interview_id, coder_id in codings.values_list("interview_id", "coder_id").distinct():

@@ -3,8 +3,9 @@
 Every analytic works on a ``Scope``: the project, the unit, and the filters.
 
 Which codings count ("eligible codings")
-- Only codings by the chosen coder, when one is given (the consensus layer will be
-  another option once it exists).
+- Only codings by the chosen coder, when one is given; the coder may be the project's
+  consensus layer (``coding.consensus``). Without a chosen coder every coder's codings
+  count, but not the consensus layer's (it restates what the coders coded).
 - Only codings in interviews whose status is in the chosen statuses (all when none).
 - Only codings of participants in the population (a profile-query expression over
   attributes and codes, see ``coding.query``; all participants when none).
@@ -12,6 +13,8 @@ Which codings count ("eligible codings")
   speaker turn whose role is *participant*. An interview without any turns counts
   wholly (nothing tells us who speaks). This is an ``EXISTS`` over SpeakerTurn
   ranges in SQL, never a Python loop.
+- Blind coding: for a member below supervisor, other coders' codings on an interview that is
+  blind for them and not yet revealed do not count (``make_scope(membership=...)``).
 
 Units (the ``unit`` switch)
 - ``participants`` (default): distinct participants with at least one eligible coding.
@@ -45,8 +48,7 @@ import numpy as np
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
-from django.db.models.expressions import RawSQL
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Length, Replace, Substr
 
 from interviews.models import (
@@ -61,6 +63,7 @@ from interviews.models import (
     SpeakerRole,
     SpeakerTurn,
 )
+from interviews.selectors import visible_codings_q
 
 from . import stats
 from .models import Code, Coding
@@ -117,17 +120,25 @@ def retrieve_link(
 # ---------------------------------------------------------------- codebook
 
 
+_CODEBOOK_SQL = (
+    f"SELECT id, name, parent_id, is_codable, {connection.ops.quote_name('order')} "
+    f"FROM {Code._meta.db_table} WHERE project_id = %s"
+)
+
+
 class Codebook:
     """The project's code tree, loaded in one query (codebooks are small: hundreds of codes)."""
 
     def __init__(self, project: Project):
         self.project = project
-        rows = list(
-            Code.objects.filter(project=project).values_list("id", "name", "parent_id", "is_codable", "order")
-        )
+        # A plain statement rather than the ORM: every analytic request reads the codebook,
+        # and compiling the queryset cost twice as long as running it.
+        with connection.cursor() as cursor:
+            cursor.execute(_CODEBOOK_SQL, [project.pk])
+            rows = cursor.fetchall()
         self.name = {r[0]: r[1] for r in rows}
         self.parent = {r[0]: r[2] for r in rows}
-        self.is_codable = {r[0]: r[3] for r in rows}
+        self.is_codable = {r[0]: bool(r[3]) for r in rows}  # SQLite gives 0/1
         sort_key = {r[0]: (r[4], r[1].lower(), r[0]) for r in rows}
         self.children: dict[int | None, list[int]] = defaultdict(list)
         for r in rows:
@@ -219,6 +230,9 @@ class Scope:
     include_interviewer: bool = False
     population: Q | None = field(default=None, compare=False)
     population_text: str = ""
+    # Blind coding: a condition on codings keeping those the requesting member may see
+    # (None: everything, as for supervisors).
+    visible: Q | None = field(default=None, compare=False)
     loaded: dict = field(default_factory=dict, compare=False, repr=False)
 
 
@@ -234,8 +248,14 @@ def attribute_definitions(scope: Scope) -> dict[str, AttributeDefinition]:
     """The project's attribute definitions by key, loaded once per scope (one query) and reused."""
     definitions = scope.loaded.get("definitions")
     if definitions is None:
+        # A raw statement (no queryset to compile: this runs once in every request).
+        table, order = AttributeDefinition._meta.db_table, connection.ops.quote_name("order")
         definitions = scope.loaded["definitions"] = {
-            d.key: d for d in AttributeDefinition.objects.filter(project=scope.project)
+            d.key: d
+            for d in AttributeDefinition.objects.raw(
+                f"SELECT * FROM {table} WHERE project_id = %s ORDER BY {order}, id",  # noqa: S611
+                [scope.project.pk],
+            )
         }
     return definitions
 
@@ -249,10 +269,13 @@ def make_scope(
     include_interviewer: bool = False,
     where: str = "",
     book: Codebook | None = None,
+    membership=None,
 ) -> Scope:
     """Validate the filters and return a Scope (ValidationError with a clear message otherwise).
 
     ``book``: the project's Codebook when the caller has already loaded it (not read again).
+    ``membership``: who asks; blind coding hides other coders' codings on blind interviews
+    from members below supervisor (``interviews.selectors.blind_interviews``).
     """
     from .query import compile_query  # the grammar needs the scope for code references
 
@@ -264,7 +287,11 @@ def make_scope(
         raise ValidationError(
             {"status": f"Unknown interview status {bad[0]!r}; use {', '.join(InterviewStatus.values)}."}
         )
-    if coder_id is not None and not project.memberships.filter(user_id=coder_id).exists():
+    if (
+        coder_id is not None
+        and coder_id != project.consensus_user_id
+        and not project.memberships.filter(user_id=coder_id).exists()
+    ):
         raise ValidationError({"coder": f"User {coder_id} is not a member of this project."})
     scope = Scope(
         project=project,
@@ -272,6 +299,7 @@ def make_scope(
         coder_id=coder_id,
         statuses=statuses,
         include_interviewer=include_interviewer,
+        visible=(visible_codings_q(membership) or None) if membership is not None else None,
     )
     if book is not None:
         if book.project.pk != project.pk:
@@ -292,8 +320,10 @@ def _interviews_with_status(scope: Scope) -> QuerySet[Interview]:
 
 def population(scope: Scope) -> QuerySet[Participant]:
     """Participants counted in N: in the population, with ≥1 interview of the chosen statuses."""
-    participants = Participant.objects.filter(project=scope.project).filter(
-        Exists(_interviews_with_status(scope).filter(participant=OuterRef("pk")))
+    # "id IN (participants of those interviews)": the same semi-join for the database as a
+    # correlated EXISTS, and a third cheaper to compile (every analytic request compiles it).
+    participants = Participant.objects.filter(
+        project=scope.project, pk__in=_interviews_with_status(scope).values("participant_id")
     )
     if scope.population is not None:
         participants = participants.filter(scope.population)
@@ -303,8 +333,12 @@ def population(scope: Scope) -> QuerySet[Participant]:
 def eligible_codings(scope: Scope, *, use_population: bool = True) -> QuerySet[Coding]:
     """The codings that count under the scope's filters (see the module docstring)."""
     codings = Coding.objects.filter(project=scope.project)
+    if scope.visible is not None:
+        codings = codings.filter(scope.visible)
     if scope.coder_id is not None:
         codings = codings.filter(coder_id=scope.coder_id)
+    elif scope.project.consensus_user_id is not None:
+        codings = codings.exclude(coder_id=scope.project.consensus_user_id)
     if scope.statuses:
         codings = codings.filter(interview__status__in=scope.statuses)
     if use_population and scope.population is not None:
@@ -439,7 +473,10 @@ def _share(count, n) -> float | None:
 
 def _coders(project: Project) -> list[dict]:
     users = get_user_model().objects.filter(memberships__project=project).order_by("username")
-    return [{"id": u.pk, "username": u.username} for u in users]
+    coders = [{"id": u.pk, "username": u.username} for u in users]
+    if project.consensus_user_id is not None:
+        coders.append({"id": project.consensus_user_id, "username": "Consensus"})
+    return coders
 
 
 def _scope_meta(scope: Scope, n: int | None = None) -> dict:
@@ -1240,16 +1277,17 @@ def events_vs_people(scope: Scope, *, attribute: str) -> dict:
     if definition.kind not in (AttributeKind.INTEGER, AttributeKind.DECIMAL):
         raise ValidationError({"attribute": f"{definition.label!r} is not a number attribute."})
     scope = replace(scope, unit="participants")
-    grouped_sql, grouped_params = _sql_of(
-        AttributeValue.objects.filter(definition=definition, participant__in=population(scope).values("pk"))
-        .exclude(value_number__isnull=True)
-        .values_list("value_number")
-        .annotate(n=Count("participant_id", distinct=True))
-    )
-    total_sql, total_params = _unit_total_sql(scope)
+    # The population is compiled once and read twice (the distribution and N): the
+    # statement is small, so compiling querysets was most of this analytic's time.
+    people_sql, people_params = _sql_of(population(scope).values("pk"))
+    values = AttributeValue._meta.db_table
     rows = _fetch(
-        f"SELECT 0, d.value_number, d.n FROM ({grouped_sql}) d UNION ALL SELECT 1, NULL, ({total_sql})",
-        grouped_params + total_params,
+        f"WITH people(id) AS ({people_sql}) "
+        f"SELECT 0, av.value_number, COUNT(DISTINCT av.participant_id) FROM {values} av "
+        "WHERE av.definition_id = %s AND av.value_number IS NOT NULL "
+        "AND av.participant_id IN (SELECT id FROM people) GROUP BY av.value_number "
+        "UNION ALL SELECT 1, NULL, COUNT(*) FROM people",
+        people_params + [definition.pk],
         guard_jit=False,
     )
     n = next(int(c) for last, _v, c in rows if last)
@@ -1281,21 +1319,26 @@ def run_query(scope: Scope, expression: str, *, also: bool = True) -> dict:
 
     scope = replace(scope, unit="participants")
     q = compile_query(scope, expression)
-    # One statement: the matching participants, each row carrying N as an uncorrelated
-    # scalar subquery (evaluated once). Marking every participant with CASE WHEN instead
-    # would turn the code conditions into scans of all their codings (2× slower).
-    total_sql, total_params = _unit_total_sql(scope)
-    rows = list(
-        population(scope)
-        .filter(q)
-        .annotate(n=RawSQL(total_sql, total_params))  # noqa: S611 (ORM-compiled SQL, values as parameters)
-        .order_by("pseudonym", "pk")
-        .values_list("pk", "pseudonym", "n")
+    # One statement: the matching participants (sorted), then N as a last row. The
+    # population is compiled once and read twice (a CTE). Marking every participant with
+    # CASE WHEN instead would turn the code conditions into scans of all their codings.
+    people_sql, people_params = _sql_of(population(scope).values("pk"))
+    matches_sql, matches_params = _sql_of(
+        Participant.objects.filter(project=scope.project).filter(q).values("pk", "pseudonym")
     )
-    n = int(rows[0][2]) if rows else unit_total(scope)
-    matched = [(pk, name) for pk, name, _n in rows]
+    rows = _fetch(
+        f"WITH people(id) AS ({people_sql}), matches(id, pseudonym) AS ({matches_sql}) "
+        "SELECT 0, m.id, m.pseudonym FROM matches m WHERE m.id IN (SELECT id FROM people) "
+        "UNION ALL SELECT 1, COUNT(*), NULL FROM people ORDER BY 1, 3, 2",
+        people_params + matches_params,
+        guard_jit=False,
+    )
+    n = int(rows[-1][1])
+    matched = [(pk, name) for last, pk, name in rows if not last]
     k = len(matched)
     interval = stats.wilson_interval(k, n)
+    # One link per matching participant: the template is built once (hundreds of rows).
+    link = retrieve_link(scope.project.pk, None, 0).replace("participant=0", "participant={participant}")
     combined = q if scope.population is None else (scope.population & q)
     also_coded = []
     if also and k:
@@ -1317,7 +1360,7 @@ def run_query(scope: Scope, expression: str, *, also: bool = True) -> dict:
         "sentence": f"{k} of {n} participants match"
         + (f" ({k / n:.0%}, 95% interval {interval[0]:.0%}–{interval[1]:.0%})." if n else "."),
         "participants": [
-            {"participant_id": pk, "pseudonym": name, "link": retrieve_link(scope.project.pk, None, pk)}
+            {"participant_id": pk, "pseudonym": name, "link": link.format(participant=pk)}
             for pk, name in matched
         ],
         "also_coded": also_coded,

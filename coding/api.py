@@ -1,16 +1,18 @@
 """REST endpoints for the codebook, codings and memos."""
 
 import django_filters
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from interviews import audit
 from interviews.access import require_own_or_supervise
 from interviews.api_base import WRITE_METHODS, ProjectScopedViewSet
 from interviews.models import Role
 
-from . import selectors, services
+from . import analytics, drilldown, selectors, services
 from .models import Code, Coding, Memo, MemoKind
 from .serializers import (
     CodeInput,
@@ -39,7 +41,7 @@ class CodeViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScope
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Code.objects.none()
-        return selectors.codebook_with_counts(self.project)
+        return selectors.codebook_with_counts(self.project, self.membership)
 
     def _fresh(self, code):
         return self.get_queryset().get(pk=code.pk)
@@ -85,6 +87,20 @@ class CodingFilter(django_filters.FilterSet):
         method="filter_code_tree", help_text="A code id: its codings and those of its descendants."
     )
 
+    # Co-occurrence drill-down (``coding.drilldown``): with ``code``, its codings that occur
+    # together with a coding of ``with_code``, as the co-occurrence analytic counts them
+    # (same coder filter; participant speech only unless include_interviewer).
+    with_code = django_filters.NumberFilter(
+        method="filter_later", help_text="With code: only its codings co-occurring with this code (id)."
+    )
+    together = django_filters.ChoiceFilter(
+        choices=[(m, m) for m in drilldown.MODES], method="filter_later", help_text="Default overlap."
+    )
+    distance = django_filters.NumberFilter(method="filter_later", help_text="For together=nearby.")
+    include_interviewer = django_filters.BooleanFilter(
+        method="filter_later", help_text="Co-occurrence in interviewer turns counts too."
+    )
+
     class Meta:
         model = Coding
         fields = ["interview", "code", "coder", "needs_review"]
@@ -94,6 +110,35 @@ class CodingFilter(django_filters.FilterSet):
         if code is None:
             return queryset.none()
         return queryset.filter(code_id__in=selectors.code_subtree_ids(code))
+
+    def filter_later(self, queryset, name, value):
+        return queryset  # read together in filter_queryset
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        data = self.form.cleaned_data
+        if data.get("with_code") is None:
+            return queryset
+        if data.get("code") is None:
+            raise ValidationError({"code": "Give the code whose codings co-occur with with_code."})
+        distance = data.get("distance") or 0
+        if distance != int(distance):
+            raise ValidationError({"distance": "Give a whole number of characters."})
+        view = self.request.parser_context["view"]
+        scope = analytics.make_scope(
+            view.project,
+            coder_id=data["coder"].pk if data.get("coder") else None,
+            include_interviewer=bool(data.get("include_interviewer")),
+            membership=view.membership,
+        )
+        together = drilldown.cooccurring_codings(
+            scope,
+            code_id=data["code"].pk,
+            with_code_id=int(data["with_code"]),
+            mode=data.get("together") or "overlap",
+            distance=int(distance),
+        )
+        return queryset.filter(id__in=together.values("id"))
 
 
 class CodingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
@@ -109,17 +154,67 @@ class CodingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSco
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Coding.objects.none()
-        return selectors.codings_for_project(self.project)
+        # Blind coding: another coder's coding on a blind interview is not found (404).
+        return selectors.visible_codings(self.membership, selectors.codings_for_project(self.project))
 
     def _fresh(self, coding):
         return self.get_queryset().get(pk=coding.pk)
 
-    @extend_schema(request=CodingInput, responses={201: CodingOutput})
+    def _record_read(self, coding=None):
+        """Codings carry their quote: listing or opening them is a read of transcript text."""
+        # Only the filters this list knows: the audit trail is append-only, so nothing a
+        # client makes up (a name typed into an unknown parameter) may land in it.
+        known = set(CodingFilter.base_filters) | {"ordering"}
+        params = {k: v[:100] for k, v in self.request.query_params.items() if k in known}
+        interview = coding.interview_id if coding else params.get("interview", "")
+        audit.record_read(
+            project=self.project,
+            action="passages.listed",
+            target_type="coding" if coding else "project",
+            target_id=coding.pk if coding else self.project.pk,
+            interview_id=int(interview) if str(interview).isdigit() else None,
+            detail={"view": "codings API", "role": self.membership.role, "filters": params},
+        )
+
+    def list(self, request, *args, **kwargs):
+        response = super().list(request, *args, **kwargs)
+        self._record_read()
+        return response
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        self._record_read(self.get_object())
+        return response
+
+    @extend_schema(
+        request=CodingInput,
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                OpenApiParameter.HEADER,
+                description="A key made by the client for this one coding (up to 64 visible ASCII "
+                "characters). A retry with the same key returns the coding already made (200) "
+                "instead of a second one; the same key for another passage is refused (422).",
+            )
+        ],
+        responses={201: CodingOutput, 200: CodingOutput},
+    )
     def create(self, request, project_pk=None):
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if len(key) > 64 or not all("!" <= ch <= "~" for ch in key):
+            raise ValidationError({"Idempotency-Key": ["Give at most 64 visible ASCII characters."]})
         data = self.validated(CodingInput)
-        coding = services.create_coding(coder=request.user, coder_membership=self.membership, **data)
+        try:
+            coding = services.create_coding(
+                coder=request.user, coder_membership=self.membership, request_key=key, **data
+            )
+        except services.RequestKeyReused as exc:
+            return Response(exc.message_dict, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
         # The code and coder are already in hand: only the quote needs the database.
         coding.quote = selectors.quote_of(coding)
+        if getattr(coding, "replayed", False):
+            return self.respond(coding, status_code=status.HTTP_200_OK)
         return self.respond(coding, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(request=CodingUpdateInput, responses=CodingOutput)
@@ -158,7 +253,7 @@ class MemoViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScope
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Memo.objects.none()
-        return selectors.memos_for_project(self.project)
+        return selectors.visible_memos(self.membership, selectors.memos_for_project(self.project))
 
     @extend_schema(request=MemoInput, responses={201: MemoOutput})
     def create(self, request, project_pk=None):

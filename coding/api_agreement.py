@@ -59,6 +59,7 @@ class AgreementViewSet(ProjectScopedViewSet):
     read_role = Role.SUPERVISOR
     http_method_names = ["get", "head", "options"]
     pagination_class = None
+    answers_one_object = True  # the schema shows one report, not an array (config/schema.py)
     filter_backends: list = []
 
     @extend_schema(

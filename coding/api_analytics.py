@@ -17,6 +17,7 @@ from interviews.models import InterviewStatus, Role
 
 from . import analytics, services
 from .models import SavedQuery
+from .suppression import suppress, threshold
 
 
 def _int_list(value: str, field_name: str) -> list[int]:
@@ -115,8 +116,13 @@ class AnalyticsViewSet(ProjectScopedViewSet):
             statuses=[s.strip() for s in data.get("status", "").split(",") if s.strip()],
             include_interviewer=data.get("include_interviewer", False),
             where=data.get("where", ""),
+            membership=self.membership,
         )
         return scope, {k: v for k, v in data.items() if k not in SCOPE_FIELDS}
+
+    def _answer(self, kind, result):
+        """The result as this member may see it (small counts suppressed for viewers)."""
+        return Response(suppress(kind, result, threshold(self.membership)))
 
     def _groups(self, scope, extra):
         if extra.get("groups"):
@@ -127,33 +133,34 @@ class AnalyticsViewSet(ProjectScopedViewSet):
     @action(detail=False, methods=["get"])
     def frequencies(self, request, project_pk=None):
         scope, extra = self._params(FrequencyParams)
-        return Response(analytics.code_frequencies(scope, per_coder=extra["per_coder"]))
+        return self._answer("frequencies", analytics.code_frequencies(scope, per_coder=extra["per_coder"]))
 
     @extend_schema(parameters=[MatrixParams], responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def matrix(self, request, project_pk=None):
         scope, extra = self._params(MatrixParams)
-        return Response(analytics.participant_code_matrix(scope, **extra))
+        return self._answer("matrix", analytics.participant_code_matrix(scope, **extra))
 
     @extend_schema(parameters=[CooccurrenceParams], responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def cooccurrence(self, request, project_pk=None):
         scope, extra = self._params(CooccurrenceParams)
-        return Response(analytics.cooccurrence(scope, **extra))
+        return self._answer("cooccurrence", analytics.cooccurrence(scope, **extra))
 
     @extend_schema(parameters=[CrosstabParams], responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def crosstab(self, request, project_pk=None):
         scope, extra = self._params(CrosstabParams)
-        return Response(analytics.crosstab(scope, **extra))
+        return self._answer("crosstab", analytics.crosstab(scope, **extra))
 
     @extend_schema(parameters=[HeterogeneityParams], responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def heterogeneity(self, request, project_pk=None):
         scope, extra = self._params(HeterogeneityParams)
         groups = self._groups(scope, extra)
-        return Response(
-            analytics.heterogeneity(scope, groups=groups, bootstrap=extra["bootstrap"], seed=extra["seed"])
+        return self._answer(
+            "heterogeneity",
+            analytics.heterogeneity(scope, groups=groups, bootstrap=extra["bootstrap"], seed=extra["seed"]),
         )
 
     @extend_schema(parameters=[ProfileParams], responses=OpenApiTypes.OBJECT)
@@ -161,25 +168,25 @@ class AnalyticsViewSet(ProjectScopedViewSet):
     def profiles(self, request, project_pk=None):
         scope, extra = self._params(ProfileParams)
         groups = self._groups(scope, extra)
-        return Response(analytics.profiles(scope, groups=groups, clusters=extra["clusters"]))
+        return self._answer("profiles", analytics.profiles(scope, groups=groups, clusters=extra["clusters"]))
 
     @extend_schema(parameters=[QueryAlsoParams], responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def query(self, request, project_pk=None):
         scope, extra = self._params(QueryAlsoParams)
-        return Response(analytics.run_query(scope, extra["q"], also=extra["also"]))
+        return self._answer("query", analytics.run_query(scope, extra["q"], also=extra["also"]))
 
     @extend_schema(parameters=[SaturationParams], responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def saturation(self, request, project_pk=None):
         scope, extra = self._params(SaturationParams)
-        return Response(analytics.saturation(scope, **extra))
+        return self._answer("saturation", analytics.saturation(scope, **extra))
 
     @extend_schema(parameters=[EventsParams], responses=OpenApiTypes.OBJECT)
     @action(detail=False, methods=["get"])
     def events(self, request, project_pk=None):
         scope, extra = self._params(EventsParams)
-        return Response(analytics.events_vs_people(scope, **extra))
+        return self._answer("events", analytics.events_vs_people(scope, **extra))
 
 
 # ---------------------------------------------------------------- saved queries
@@ -251,5 +258,8 @@ class SavedQueryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Projec
             statuses=[s.strip() for s in data.get("status", "").split(",") if s.strip()],
             include_interviewer=data.get("include_interviewer", False),
             where=data.get("where", ""),
+            membership=self.membership,
         )
-        return Response(analytics.run_query(scope, query.expression))
+        return Response(
+            suppress("query", analytics.run_query(scope, query.expression), threshold(self.membership))
+        )

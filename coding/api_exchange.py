@@ -25,6 +25,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from interviews import audit
 from interviews.api_base import ProjectScopedViewSet, StrictSerializer
 from interviews.models import Role
 
@@ -102,12 +103,22 @@ class ProjectExchangeViewSet(ProjectScopedViewSet):
     pagination_class = None
     filter_backends: list = []
 
+    def _record_download(self, kind: str) -> None:
+        audit.record_read(
+            project=self.project,
+            action="export.downloaded",
+            target_type="project",
+            target_id=self.project.pk,
+            detail={"kind": kind, "role": self.membership.role},
+        )
+
     @extend_schema(
         summary="Download the project as a REFI-QDA project (QDPX)",
         responses={(200, "application/zip"): OpenApiTypes.BINARY},
     )
     def qdpx(self, request, project_pk=None):
         result = export.export_qdpx(self.project)
+        self._record_download("qdpx")
         return _download(HttpResponse(result.data, content_type=MEDIA_TYPES["qdpx"]), result.filename)
 
     @extend_schema(summary="What a QDPX export cannot carry", responses=ExportReportOutput)
@@ -122,6 +133,7 @@ class ProjectExchangeViewSet(ProjectScopedViewSet):
     )
     def qdc(self, request, project_pk=None):
         result = export.export_qdc(self.project)
+        self._record_download("qdc")
         return _download(HttpResponse(result.data, content_type=MEDIA_TYPES["qdc"]), result.filename)
 
     @extend_schema(
@@ -133,6 +145,7 @@ class ProjectExchangeViewSet(ProjectScopedViewSet):
     )
     def table(self, request, project_pk=None, table=None, fmt=None):
         built = tabular.TABLES[table](self.project)
+        self._record_download(f"{table}.{fmt}")
         stem = export._safe_filename(self.project.name, f"-{table}.{fmt}")
         if fmt == "csv":
             response = StreamingHttpResponse(tabular.csv_chunks(built), content_type=MEDIA_TYPES["csv"])

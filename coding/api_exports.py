@@ -13,6 +13,7 @@ from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException
 
+from interviews import audit
 from interviews.api_base import ProjectScopedViewSet, StrictSerializer
 from interviews.models import Role
 
@@ -91,7 +92,10 @@ class ExportJobViewSet(mixins.RetrieveModelMixin, ProjectScopedViewSet):
 
     @extend_schema(
         summary="Download the finished export",
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        responses={
+            (200, media): OpenApiTypes.BINARY
+            for media in ("application/zip", "application/xml", "text/csv", *exports.MEDIA_TYPES.values())
+        },
     )
     @action(detail=True, methods=["get"])
     def download(self, request, project_pk=None, pk=None):
@@ -106,6 +110,13 @@ class ExportJobViewSet(mixins.RetrieveModelMixin, ProjectScopedViewSet):
             handle = open(exports.file_path(job), "rb")  # noqa: SIM115 (FileResponse closes it)
         except FileNotFoundError:
             raise ExportNotReady("This export's file is gone; start it again.") from None
+        audit.record_read(
+            project=self.project,
+            action="export.downloaded",
+            target_type="export",
+            target_id=job.pk,
+            detail={"kind": job.kind, "role": self.membership.role},
+        )
         response = FileResponse(
             handle,
             as_attachment=True,

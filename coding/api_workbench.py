@@ -5,6 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from interviews import audit
 from interviews.api_base import ProjectScopedViewSet
 
 from . import workbench
@@ -57,11 +58,23 @@ class CodingDataViewSet(ProjectScopedViewSet):
     )
     def retrieve(self, request, project_pk=None, pk=None):
         coder_id = coder_filter(request)
-        interview = workbench.interview_with_version(project=self.project, interview_id=pk)
+        interview = workbench.interview_with_version(
+            project=self.project, interview_id=pk, membership=self.membership
+        )
         etag = workbench.version_tag(interview, role=self.membership.role, coder_id=coder_id)
         headers = {"ETag": etag, "Cache-Control": "private, no-store"}
         if _etag_matches(request.headers.get("If-None-Match", ""), etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
         data = workbench.page_data(membership=self.membership, interview=interview, coder_id=coder_id)
+        if not audit.is_background_poll(request):
+            # The coding view's own polls are part of the reading its page load recorded.
+            audit.record_read(
+                project=self.project,
+                action="transcript.read",
+                target_type="interview",
+                target_id=interview.pk,
+                interview_id=interview.pk,
+                detail={"view": "coding data", "role": self.membership.role, "coder": coder_id},
+            )
         data["etag"] = etag
         return Response(data, headers=headers)

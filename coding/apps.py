@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CodingConfig(AppConfig):
     name = "coding"
     verbose_name = "Codebook, codings and memos"
+
+    def ready(self):
+        from . import retention
+
+        retention.connect()

@@ -39,13 +39,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.db.models import Count
+from django.utils import timezone
 
+from interviews import audit
 from interviews import services as interview_services
 from interviews.models import InterviewStatus, Project, Role
 from interviews.text import normalise_text
 
 from . import services as coding_services
-from .models import Code, Coding
+from .models import Assignment, AssignmentStatus, Code, Coding, ReviewMark
 
 DEMO_PROJECT_NAME = "EU–Belarus border crossings (demo)"
 DEMO_URL = "http://127.0.0.1:8000/"
@@ -2951,6 +2953,7 @@ def demo_counts(project: Project) -> dict:
         "folders": project.codes.filter(is_codable=False).count(),
         "codings": per_coder,
         "memos": project.memos.count(),
+        "assignments": project.assignments.count(),
     }
 
 
@@ -2965,8 +2968,18 @@ def load_demo(*, reset: bool = False) -> DemoResult:
             return DemoResult(False, existing, demo_counts(existing))
         if existing is not None:
             interview_services.delete_project(project=existing)
-        project = _build(_demo_users())
-        return DemoResult(True, project, demo_counts(project))
+        # One summary event for the demo, not one per code, coding and memo.
+        with audit.summarised():
+            project = _build(_demo_users())
+        counts = demo_counts(project)
+        audit.record(
+            project=project,
+            action="project.demo_loaded",
+            target_type="project",
+            target_id=project.pk,
+            after={key: value for key, value in counts.items() if key != "words"},
+        )
+        return DemoResult(True, project, counts)
 
 
 def _demo_users() -> dict:
@@ -3046,6 +3059,7 @@ def _build(users: dict) -> Project:
             raise ValueError(f"{coder} cannot code in the demo project")
     made = {}  # pseudonym -> list of interviews
     double_coded = []
+    assignments, review_marks = [], []  # the supervisor's assignments, as the coders left them
     for p in CROSSERS + OTHERS:
         rng = random.Random(f"{SEED}:{p.pseudonym}")
         p.interview_date = dt.date(2022, 2, 1) + dt.timedelta(days=rng.randint(0, 240))
@@ -3114,7 +3128,25 @@ def _build(users: dict) -> Project:
                     status = InterviewStatus.REVIEWED
             interview_services.set_interview_status(interview=interview, status=status)
             made[p.pseudonym].append(interview)
+            assigned = coders if both else coders[:1]
+            assignments.extend(
+                Assignment(
+                    project=project,
+                    interview=interview,
+                    coder=coder,
+                    status=AssignmentStatus.DONE if both else AssignmentStatus.IN_PROGRESS,
+                    assigned_by=owner,
+                    done_at=timezone.now() if both else None,
+                )
+                for coder in assigned
+            )
+            if status == InterviewStatus.REVIEWED:
+                review_marks.append(
+                    ReviewMark(interview=interview, reviewer=owner, reviewed_at=timezone.now())
+                )
 
+    Assignment.objects.bulk_create(assignments)
+    ReviewMark.objects.bulk_create(review_marks)
     _memos(project, users, codes, made)
     return project
 

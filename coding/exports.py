@@ -38,6 +38,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from config.celery import queue_after_commit, queue_now
+from interviews import audit
 from interviews.models import Project
 
 from . import tabular
@@ -56,6 +57,7 @@ MEDIA_TYPES = {
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 UNFINISHED = (ExportJobStatus.QUEUED, ExportJobStatus.RUNNING)
+WORKER_DIED = "The export stopped unexpectedly (the worker ended); start it again."
 
 
 # ---------------------------------------------------------------- files
@@ -95,6 +97,13 @@ def start_export(*, project: Project, by, kind: str) -> ExportJob:
             {"kind": f"{unfinished} exports of this project are still running; wait for them to finish."}
         )
     job = ExportJob.objects.create(project=project, requested_by=by, kind=kind)
+    audit.record_read(
+        project=project,
+        action="export.started",
+        target_type="export",
+        target_id=job.pk,
+        detail={"kind": kind},
+    )
     queue_after_commit("coding.tasks.run_export", job.pk)
     return job
 
@@ -156,12 +165,23 @@ def _build(job: ExportJob, path: Path, progress: _Progress) -> tuple[str, list[s
     return result.filename, result.not_carried
 
 
-def run_export(*, job_id: int) -> None:
-    """Build one export; safe to call twice (only the call that claims the queued job does anything)."""
+def run_export(*, job_id: int, redelivered: bool = False) -> None:
+    """Build one export; safe to call twice (only the call that claims the queued job does anything).
+
+    ``redelivered``: the broker re-sent the message because the worker that held it died. A job
+    it finds 'running' was that worker's, so it ends as failed (with its half-written file gone)
+    instead of waiting for the sweep; it is not run again, since what killed the worker (memory,
+    a time limit) would likely kill the next one too.
+    """
     claimed = ExportJob.objects.filter(pk=job_id, status=ExportJobStatus.QUEUED).update(
         status=ExportJobStatus.RUNNING, started_at=timezone.now(), progress=1
     )
     if not claimed:
+        if redelivered:
+            job = ExportJob.objects.filter(pk=job_id, status=ExportJobStatus.RUNNING).first()
+            if job is not None:
+                file_path(job).with_suffix(".part").unlink(missing_ok=True)
+                fail_export(job_id=job_id, message=WORKER_DIED)
         return
     job = ExportJob.objects.select_related("project").filter(pk=job_id).first()
     if job is None:
@@ -187,7 +207,7 @@ def run_export(*, job_id: int) -> None:
                 "".join(traceback.format_tb(exc.__traceback__)),
             )
         return
-    ExportJob.objects.filter(pk=job_id, status=ExportJobStatus.RUNNING).update(
+    finished = ExportJob.objects.filter(pk=job_id, status=ExportJobStatus.RUNNING).update(
         status=ExportJobStatus.DONE,
         progress=100,
         filename=filename[:120],
@@ -195,6 +215,10 @@ def run_export(*, job_id: int) -> None:
         not_carried=not_carried,
         finished_at=timezone.now(),
     )
+    if not finished:
+        # The job was failed or deleted while it ran (its project deleted, or a transcript in it
+        # deleted or redacted: coding.retention): the file may hold text that is gone.
+        final.unlink(missing_ok=True)
 
 
 def _failure_message(exc: Exception) -> str:
@@ -239,9 +263,7 @@ def sweep_exports(*, hours: int | None = None, queued_minutes: int = 5) -> int:
         status=ExportJobStatus.RUNNING, started_at__lt=now - timedelta(seconds=TASK_TIME_LIMIT + 60)
     )
     for job_id in stuck.values_list("id", flat=True):
-        fail_export(
-            job_id=job_id, message="The export stopped unexpectedly (the worker ended); start it again."
-        )
+        fail_export(job_id=job_id, message=WORKER_DIED)
     for job_id in ExportJob.objects.filter(
         status=ExportJobStatus.QUEUED, created_at__lt=now - timedelta(minutes=queued_minutes)
     ).values_list("id", flat=True):

@@ -240,13 +240,23 @@ class Compiler:
     """Turns a parsed tree into a ``Q`` over Participant for one project and coding scope."""
 
     def __init__(self, scope, field_name: str = "query"):
-        from .analytics import attribute_definitions, codebook
-
         self.scope = scope
         self.field_name = field_name
-        self.book = codebook(scope)  # read once per request, shared with the analytics
-        self.definitions = attribute_definitions(scope)
         self._paths = None
+
+    # Read once per request and shared with the analytics; only when the expression needs them.
+
+    @property
+    def book(self):
+        from .analytics import codebook
+
+        return codebook(self.scope)
+
+    @property
+    def definitions(self):
+        from .analytics import attribute_definitions
+
+        return attribute_definitions(self.scope)
 
     def fail(self, message):
         _fail(self.field_name, message)
@@ -258,14 +268,19 @@ class Compiler:
                 q &= self.compile(item)
             return q
         if isinstance(node, Or):
-            q = self.compile(node.items[0])
-            for item in node.items[1:]:
-                q |= self.compile(item)
+            # Codes ORed together are one EXISTS over the union of their subtrees (the same
+            # participants as an OR of one EXISTS per code, in one subquery instead of several).
+            refs = [item for item in node.items if isinstance(item, CodeRef)]
+            others = [self.compile(item) for item in node.items if not isinstance(item, CodeRef)]
+            parts = ([self.codes(refs)] if refs else []) + others
+            q = parts[0]
+            for part in parts[1:]:
+                q |= part
             return q
         if isinstance(node, Not):
             return ~self.compile(node.item)
         if isinstance(node, CodeRef):
-            return self.code(node)
+            return self.codes([node])
         return self.compare(node)
 
     # -- codes
@@ -289,14 +304,15 @@ class Compiler:
             self.fail(f'Several codes are called "{ref.name}"; give the path, e.g. {options}.')
         self.fail(f'No code "{ref.name}" in this codebook. Give its name, its path (Group/Code) or code:ID.')
 
-    def code(self, ref: CodeRef) -> Q:
+    def codes(self, refs: list[CodeRef]) -> Q:
+        """Participants with an eligible coding of any of the codes (or a code below one)."""
         from .analytics import eligible_codings
 
-        pk = self.resolve_code(ref)
+        ids = sorted({d for ref in refs for d in self.book.subtree(self.resolve_code(ref))})
         # A correlated EXISTS (stops at the participant's first such coding) rather than
         # "id IN (every participant with such a coding)", which reads all those codings.
         codings = eligible_codings(self.scope, use_population=False).filter(
-            code_id__in=self.book.subtree(pk), interview__participant_id=OuterRef("pk")
+            code_id__in=ids, interview__participant_id=OuterRef("pk")
         )
         return Q(Exists(codings))
 

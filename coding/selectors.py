@@ -4,51 +4,50 @@ from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Greatest, Substr
 
 from interviews.models import Interview, Membership, Project, Role
+from interviews.selectors import blind_interviews, visible_codings_q
 
 from .models import Code, Coding, Memo
 
+# The blind-coding rule (``blind_interviews``) lives with projects, in ``interviews.selectors``,
+# so that app's pages apply it too; coding's readers take it and its wrappers from here.
 
-def codebook_with_counts(project: Project) -> QuerySet[Code]:
-    """Codes with how many codings, interviews and participants each has (own codings only)."""
+
+def codebook_with_counts(project: Project, membership: Membership | None = None) -> QuerySet[Code]:
+    """Codes with how many codings, interviews and participants each has (own codings only);
+    with ``membership``, of the codings that member may see (blind coding)."""
+    seen = visible_codings_q(membership, "codings__") or None
     return project.codes.annotate(
-        coding_count=Count("codings", distinct=True),
-        interview_count=Count("codings__interview", distinct=True),
-        participant_count=Count("codings__interview__participant", distinct=True),
+        coding_count=Count("codings", distinct=True, filter=seen),
+        interview_count=Count("codings__interview", distinct=True, filter=seen),
+        participant_count=Count("codings__interview__participant", distinct=True, filter=seen),
     )
 
 
 # ---------------------------------------------------------------- blind coding
 
 
-def blind_interviews(membership: Membership) -> QuerySet | None:
-    """Interviews on which ``membership`` may not yet see other coders' codings (ids, as a
-    subquery), or None when nothing is hidden from them.
-
-    Supervisors and owners see everything. For others an interview is blind until a
-    supervisor reveals it, when the project codes blind or the member's own assignment
-    on it is blind.
-    """
-    if membership.has_role(Role.SUPERVISOR):
-        return None
-    unrevealed = Interview.objects.filter(project_id=membership.project_id, reveal__isnull=True)
-    if not membership.project.blind_coding:
-        unrevealed = unrevealed.filter(assignments__coder_id=membership.user_id, assignments__blind=True)
-    return unrevealed.values("pk")
-
-
 def visible_codings(membership: Membership, codings: QuerySet[Coding]) -> QuerySet[Coding]:
     """``codings`` less those blind coding hides from this member. Every read of codings
     that a member can reach (pages, API, exports, analytics) goes through here."""
+    condition = visible_codings_q(membership)
+    return codings.filter(condition) if condition else codings
+
+
+def visible_memos(membership: Membership, memos: QuerySet[Memo]) -> QuerySet[Memo]:
+    """``memos`` less those on codings blind coding hides from this member."""
     hidden_on = blind_interviews(membership)
     if hidden_on is None:
-        return codings
-    return codings.filter(Q(coder_id=membership.user_id) | ~Q(interview__in=hidden_on))
+        return memos
+    return memos.filter(
+        Q(coding__isnull=True) | Q(coding__coder_id=membership.user_id) | ~Q(coding__interview__in=hidden_on)
+    )
 
 
-def is_blind_for(membership: Membership, interview: Interview) -> bool:
+def is_blind_for(membership: Membership, interview: Interview | int) -> bool:
     """Whether other coders' codings on this one interview are hidden from the member."""
     hidden_on = blind_interviews(membership)
-    return hidden_on is not None and hidden_on.filter(pk=interview.pk).exists()
+    pk = interview if isinstance(interview, int) else interview.pk
+    return hidden_on is not None and hidden_on.filter(pk=pk).exists()
 
 
 def with_quote(codings: QuerySet[Coding]) -> QuerySet[Coding]:
@@ -100,13 +99,13 @@ def code_subtree_ids(code: Code) -> list[int]:
 # ---------------------------------------------------------------- pages
 
 
-def code_tree(project: Project, *, counts: bool = True) -> list[Code]:
+def code_tree(project: Project, *, counts: bool = True, membership: Membership | None = None) -> list[Code]:
     """The codebook as a tree: root codes, each with ``subcodes`` and ``depth`` set.
 
     One query (with ``codebook_with_counts`` if ``counts``), arranged in memory:
     a codebook has tens or hundreds of codes, not thousands.
     """
-    codes = codebook_with_counts(project) if counts else project.codes.all()
+    codes = codebook_with_counts(project, membership) if counts else project.codes.all()
     codes = list(codes.order_by("order", "name", "id"))
     by_parent: dict[int | None, list[Code]] = {}
     for code in codes:
@@ -160,6 +159,9 @@ def passages(
         codings = codings.filter(code_id__in=code_ids)
     if coder_id is not None:
         codings = codings.filter(coder_id=coder_id)
+    elif project.consensus_user_id is not None:
+        # "All coders" are the coders, as in the analytics: the consensus layer is chosen by id.
+        codings = codings.exclude(coder_id=project.consensus_user_id)
     if interview_id is not None:
         codings = codings.filter(interview_id=interview_id)
     if participants is not None:

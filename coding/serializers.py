@@ -36,9 +36,9 @@ class CodeMergeInput(StrictSerializer):
 
 
 class CodeOutput(serializers.ModelSerializer):
-    coding_count = serializers.IntegerField(read_only=True, default=None)
-    interview_count = serializers.IntegerField(read_only=True, default=None)
-    participant_count = serializers.IntegerField(read_only=True, default=None)
+    coding_count = serializers.IntegerField(read_only=True, default=None, allow_null=True)
+    interview_count = serializers.IntegerField(read_only=True, default=None, allow_null=True)
+    participant_count = serializers.IntegerField(read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Code
@@ -83,7 +83,7 @@ class CodingUpdateInput(StrictSerializer):
 class CodingOutput(serializers.ModelSerializer):
     coder_username = serializers.CharField(source="coder.username", read_only=True)
     code_name = serializers.CharField(source="code.name", read_only=True)
-    quote = serializers.CharField(read_only=True, default=None, help_text="text[start:end]")
+    quote = serializers.CharField(read_only=True, default=None, allow_null=True, help_text="text[start:end]")
 
     class Meta:
         model = Coding

@@ -95,18 +95,26 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "csp",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "interviews",
     "coding",
+    "accounts",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.DatabaseUnavailableMiddleware",
+    "config.middleware.JsonErrorsForApiMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "config.middleware.SessionTimeoutMiddleware",
@@ -178,6 +186,16 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = (
     ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if AXES_IPWARE_PROXY_COUNT else ["REMOTE_ADDR"]
 )
 
+# Two-factor authentication (django-otp): TOTP authenticator apps plus single-use backup
+# codes. A wrong code makes the device wait 1, 2, 4, 8 … seconds (times this factor) before
+# it accepts another. The admin needs a verified second factor when ADMIN_REQUIRES_TWO_FACTOR
+# is on (the default in production).
+OTP_TOTP_ISSUER = "Interview coding"
+OTP_TOTP_THROTTLE_FACTOR = env_int("OTP_THROTTLE_FACTOR", 1)
+OTP_STATIC_THROTTLE_FACTOR = OTP_TOTP_THROTTLE_FACTOR
+ADMIN_REQUIRES_TWO_FACTOR = env_bool("ADMIN_REQUIRES_TWO_FACTOR", PRODUCTION)
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # the admin never shows a device's key or QR code
+
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
@@ -213,16 +231,18 @@ LOGOUT_REDIRECT_URL = "login"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's token authentication, plus whether the token was issued with a second factor.
+        "accounts.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.rest.Pagination",
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "config.filters.FilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.AutoSchema",
     "EXCEPTION_HANDLER": "config.rest.exception_handler",
+    "DEFAULT_METADATA_CLASS": "config.metadata.Metadata",
     "DEFAULT_RENDERER_CLASSES": (
         ["rest_framework.renderers.JSONRenderer"]
         if PRODUCTION
@@ -257,6 +277,7 @@ SPECTACULAR_SETTINGS = {
         "MemoKindEnum": "coding.models.MemoKind",
         "ExportKindEnum": "coding.models.ExportKind",
         "ExportJobStatusEnum": "coding.models.ExportJobStatus",
+        "AssignmentStatusEnum": "coding.models.AssignmentStatus",
     },
 }
 
@@ -280,7 +301,17 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-abandoned-imports": {"task": "interviews.tasks.sweep_abandoned_imports", "schedule": 15 * 60},
     "sweep-export-files": {"task": "coding.tasks.sweep_exports", "schedule": 15 * 60},
 }
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600)}
+# A task is acknowledged only when it ends (acks_late); the message of a worker that died
+# without acknowledging goes back to the queue after ``visibility_timeout`` seconds (longer
+# than any task's hard time limit), found by a scan every ``unacked_restore_interval`` seconds.
+# A broker that cannot be reached is given up on after 2 s: the job is recorded, and the
+# sweep sends it later.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+    "unacked_restore_interval": env_int("CELERY_RESTORE_INTERVAL", 60),
+    "unacked_restore_throttle": 1,
+    "socket_connect_timeout": 2,
+}
 
 # Content Security Policy, enforced: nothing inline, nothing from another origin.
 CONTENT_SECURITY_POLICY = {

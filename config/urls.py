@@ -4,12 +4,16 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from accounts.api import ObtainAuthToken
 from coding.api import CodeViewSet, CodingViewSet, MemoViewSet
 from coding.api_agreement import AgreementViewSet
 from coding.api_analytics import AnalyticsViewSet, SavedQueryViewSet
+from coding.api_audit import AuditEventViewSet
+from coding.api_comments import CodingCommentViewSet
+from coding.api_consensus import ConsensusViewSet, DisagreementViewSet
 from coding.api_exports import ExportJobViewSet
+from coding.api_review import AssignmentViewSet, InterviewReviewViewSet
 from coding.api_workbench import CodingDataViewSet
-from config.rest import ObtainAuthToken
 from interviews.api import (
     AttributeDefinitionViewSet,
     InterviewViewSet,
@@ -45,9 +49,22 @@ router.register(f"{project}/codes", CodeViewSet, basename="code")
 router.register(f"{project}/codings", CodingViewSet, basename="coding")
 router.register(f"{project}/memos", MemoViewSet, basename="memo")
 router.register(f"{project}/agreement", AgreementViewSet, basename="agreement")
+interview = rf"{project}/interviews/(?P<interview_pk>[0-9]+)"
+router.register(f"{interview}/disagreements", DisagreementViewSet, basename="disagreement")
+router.register(f"{interview}/consensus", ConsensusViewSet, basename="consensus")
+router.register(
+    rf"{project}/codings/(?P<coding_pk>[0-9]+)/comments", CodingCommentViewSet, basename="coding-comment"
+)
 router.register(f"{project}/analytics/saved-queries", SavedQueryViewSet, basename="saved-query")
 router.register(f"{project}/analytics", AnalyticsViewSet, basename="analytics")
 router.register(f"{project}/exports", ExportJobViewSet, basename="export")
+router.register(f"{project}/audit", AuditEventViewSet, basename="audit-event")
+router.register(f"{project}/assignments", AssignmentViewSet, basename="assignment")
+router.register(
+    rf"{project}/interviews/(?P<interview_pk>[0-9]+)/review",
+    InterviewReviewViewSet,
+    basename="interview-review",
+)
 
 api_urlpatterns = [
     path("", include(router.urls)),
@@ -67,6 +84,7 @@ urlpatterns = [
     path("api/", include((api_urlpatterns, "api"))),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("accounts.urls")),
     path("", include("interviews.urls")),
     path("", include("coding.urls")),
 ]

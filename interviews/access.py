@@ -2,8 +2,11 @@
 
 Every page, API endpoint and task trigger resolves the project through
 ``get_membership``: a user who is not a member gets 404, as if the project did
-not exist. Within a project, ``require_role`` answers 403 when the member's role
-is too low.
+not exist. A member of a project that requires two-factor authentication who has
+not given a second factor (in this session, or when their API token was issued)
+gets ``SecondFactorRequired`` (403; pages redirect to setting it up or verifying
+it). Within a project, ``require_role`` answers 403 when the member's role is
+too low.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -12,8 +15,28 @@ from django.http import Http404
 from .models import Membership, Role
 
 
+class SecondFactorRequired(PermissionDenied):
+    """The project requires two-factor authentication and this request has no verified second factor."""
+
+    def __init__(self, project):
+        super().__init__(
+            f"The project “{project.name}” requires two-factor authentication: set it up "
+            "or enter a code from your authenticator app to continue. API tokens for it must be "
+            "requested with an otp code."
+        )
+
+
+def second_factor_verified(user) -> bool:
+    """Whether this request's user gave a second factor: ``is_verified()`` comes from
+    django-otp's middleware for sessions and from accounts.authentication for API tokens;
+    a user object without it (e.g. a test's forced authentication) counts as unverified."""
+    check = getattr(user, "is_verified", None)
+    return bool(check()) if callable(check) else False
+
+
 def get_membership(*, user, project_id) -> Membership:
-    """The user's membership of the project, or 404 (also for anonymous and inactive users)."""
+    """The user's membership of the project, or 404 (also for anonymous and inactive users);
+    SecondFactorRequired (403) when the project requires a second factor the request lacks."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         raise Http404("No such project.")
     try:
@@ -25,6 +48,8 @@ def get_membership(*, user, project_id) -> Membership:
     )
     if membership is None:
         raise Http404("No such project.")
+    if membership.project.require_two_factor and not second_factor_verified(user):
+        raise SecondFactorRequired(membership.project)
     return membership
 
 

@@ -17,11 +17,12 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from . import services
+from . import audit, services
 from .models import (
     AllowedWord,
     AttributeDefinition,
     AttributeValue,
+    AuditEvent,
     ImportBatch,
     ImportFile,
     Interview,
@@ -355,6 +356,21 @@ class InterviewAdmin(ServiceAdmin):
     def delete_with_service(self, request, obj):
         services.delete_interview(interview=obj)
 
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        interview = Interview.objects.filter(pk=object_id).only("pk", "project_id").first()
+        if request.method == "GET" and response.status_code == 200 and interview is not None:
+            # The change page shows the transcript: a read like any other.
+            audit.record_read(
+                project=interview.project_id,
+                action="transcript.read",
+                target_type="interview",
+                target_id=interview.pk,
+                interview_id=interview.pk,
+                detail={"view": "admin"},
+            )
+        return response
+
     @admin.action(description="Mark the transcripts as anonymised (coding can start)")
     def mark_anonymised(self, request, queryset):
         for interview in queryset:
@@ -417,3 +433,14 @@ class ImportFileAdmin(ReadOnlyAdmin):
 class RedactionLogAdmin(ReadOnlyAdmin):
     list_display = ["interview", "category", "placeholder", "start", "end", "text_version", "created_at"]
     list_select_related = ["interview"]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """The audit trail: never added to, changed or deleted by hand."""
+
+    list_display = ["at", "project", "actor_name", "source", "kind", "action", "target_type", "target_id"]
+    list_filter = ["kind", "source", "target_type"]
+    list_select_related = ["project"]
+    search_fields = ["action", "actor_name"]
+    date_hierarchy = "at"

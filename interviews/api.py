@@ -5,14 +5,15 @@ Thin: validate input with a serializer, call a service or selector, serialise.
 
 import django_filters
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from . import selectors, services
-from .access import get_membership, require_role
+from . import audit, selectors, services
+from .access import get_membership, require_role, second_factor_verified
 from .api_base import WRITE_METHODS, ProjectScopedViewSet
 from .models import AttributeDefinition, Interview, Membership, Participant, Project, Role, SpeakerTurn
 from .serializers import (
@@ -60,7 +61,9 @@ class ProjectViewSet(
     def get_object(self):
         membership = get_membership(user=self.request.user, project_id=self.kwargs["project_pk"])
         if self.request.method not in ("GET", "HEAD", "OPTIONS"):
-            require_role(membership, Role.OWNER)
+            # Supervisors may switch blind coding (and only that); the rest is the owner's.
+            only_blind = self.request.method == "PATCH" and set(self.request.data) <= {"blind_coding"}
+            require_role(membership, Role.SUPERVISOR if only_blind else Role.OWNER)
         self.membership = membership
         return membership.project
 
@@ -73,7 +76,18 @@ class ProjectViewSet(
     def create(self, request):
         data = ProjectInput(data=request.data)
         data.is_valid(raise_exception=True)
+        blind_coding = data.validated_data.pop("blind_coding", None)
+        require_two_factor = data.validated_data.pop("require_two_factor", None)
+        min_cell_size = data.validated_data.pop("min_cell_size", None)
         project = services.create_project(owner=request.user, **data.validated_data)
+        if min_cell_size is not None:
+            services.update_project(project=project, min_cell_size=min_cell_size)
+        if blind_coding is not None:
+            services.set_blind_coding(project=project, blind_coding=blind_coding)
+        if require_two_factor is not None:
+            services.set_two_factor_requirement(
+                project=project, required=require_two_factor, verified=second_factor_verified(request.user)
+            )
         project = selectors.projects_for_user(request.user).get(pk=project.pk)
         return Response(ProjectOutput(project).data, status=status.HTTP_201_CREATED)
 
@@ -82,7 +96,18 @@ class ProjectViewSet(
         project = self.get_object()
         data = ProjectInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        services.update_project(project=project, **data.validated_data)
+        with transaction.atomic():
+            blind_coding = data.validated_data.pop("blind_coding", None)
+            if blind_coding is not None:
+                services.set_blind_coding(project=project, blind_coding=blind_coding)
+            require_two_factor = data.validated_data.pop("require_two_factor", None)
+            if require_two_factor is not None:
+                services.set_two_factor_requirement(
+                    project=project,
+                    required=require_two_factor,
+                    verified=second_factor_verified(request.user),
+                )
+            services.update_project(project=project, **data.validated_data)
         project = selectors.projects_for_user(request.user).get(pk=project.pk)
         return Response(ProjectOutput(project).data)
 
@@ -232,7 +257,7 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Project
         if getattr(self, "swagger_fake_view", False):
             return Interview.objects.none()
         if self.action == "list":
-            return selectors.interviews_for_list(self.project)
+            return selectors.interviews_for_list(self.project, self.membership)
         return self.project.interviews.select_related("participant").prefetch_related(
             Prefetch("turns", queryset=SpeakerTurn.objects.order_by("index"))
         )
@@ -242,6 +267,19 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Project
 
     def _fresh(self, interview):
         return self.get_queryset().get(pk=interview.pk)
+
+    def retrieve(self, request, *args, **kwargs):
+        response = super().retrieve(request, *args, **kwargs)
+        interview = self.get_object()
+        audit.record_read(
+            project=self.project,
+            action="transcript.read",
+            target_type="interview",
+            target_id=interview.pk,
+            interview_id=interview.pk,
+            detail={"view": "interview API", "role": self.membership.role},
+        )
+        return response
 
     @extend_schema(request=InterviewCreateInput, responses={201: InterviewDetailOutput})
     def create(self, request, project_pk=None):

@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from . import import_services
+from . import audit, import_services
 from .api_base import ProjectRelatedField, ProjectScopedViewSet, StrictSerializer
 from .importing.limits import limits
 from .models import (
@@ -254,6 +254,14 @@ class ImportFileViewSet(mixins.RetrieveModelMixin, ProjectScopedViewSet):
     def retrieve(self, request, project_pk=None, pk=None):
         import_file = self.get_object()
         data = import_services.review_data(import_file=import_file)
+        audit.record_read(
+            project=self.project,
+            action="import.reviewed",
+            target_type="import_file",
+            target_id=import_file.pk,
+            interview_id=import_file.interview_id,
+            detail={"view": "import review", "role": self.membership.role},
+        )
         return _no_store(Response(ReviewOutput({"file": import_file, **data}).data))
 
     @extend_schema(request=ConfirmInput, responses={201: ConfirmOutput})

@@ -17,6 +17,7 @@ from .models import AuditEvent, AuditKind
 
 _request = contextvars.ContextVar("audit_request", default=None)
 _override = contextvars.ContextVar("audit_override", default=None)
+_summarising = contextvars.ContextVar("audit_summarising", default=False)
 
 
 class AuditContextMiddleware:
@@ -39,6 +40,22 @@ def acting_as(actor, source: str):
         yield
     finally:
         _override.reset(token)
+
+
+@contextmanager
+def summarised():
+    """Inside, changes record nothing: a bulk path (a QDPX import making a new project, the
+    demo) records one summary event with counts itself. Reads are still recorded."""
+    token = _summarising.set(True)
+    try:
+        yield
+    finally:
+        _summarising.reset(token)
+
+
+def is_background_poll(request) -> bool:
+    """A page refreshing itself (``X-Background-Poll``), not a person opening something."""
+    return bool(request.headers.get("X-Background-Poll"))
 
 
 def _source_of(request) -> str:
@@ -75,11 +92,14 @@ def record(
     actor=None,
     source: str | None = None,
     kind: str = AuditKind.CHANGE,
-) -> AuditEvent:
+) -> AuditEvent | None:
+    if kind == AuditKind.CHANGE and _summarising.get():
+        return None
     who, where = current_actor_and_source()
     actor = actor if actor is not None else who
     return AuditEvent.objects.create(
-        project=project,
+        # A project or its id: services that hold only ``project_id`` need no query.
+        project_id=getattr(project, "pk", project),
         interview_id=interview_id,
         actor=actor,
         actor_name=actor.get_username() if actor is not None else "",
@@ -94,7 +114,15 @@ def record(
 
 
 def record_read(*, project, action: str, target_type: str, target_id=None, interview_id=None, detail=None):
-    """A read (transcript opened, export run, file downloaded): who, what, when, never the text."""
+    """A read (transcript opened, export run, file downloaded): who, what, when, never the text.
+
+    ``detail`` says what was read (a view name, filters, an export kind); the reader's
+    role in the project and the client address are added when a request is being served.
+    """
+    detail = dict(detail or {})
+    request = _request.get()
+    if request is not None and _override.get() is None:
+        detail.setdefault("ip", request.META.get("REMOTE_ADDR"))
     return record(
         project=project,
         action=action,
@@ -104,3 +132,26 @@ def record_read(*, project, action: str, target_type: str, target_id=None, inter
         after=detail,
         kind=AuditKind.READ,
     )
+
+
+def events(*, project, interview_id=None, actor_id=None, kind=None, action=None, since=None):
+    """The project's audit events, newest first, filtered (a selector for the audit page and API).
+
+    ``action`` is an exact action ("coding.deleted") or a family without a dot ("coding").
+    """
+    queryset = AuditEvent.objects.filter(project=project)
+    if interview_id is not None:
+        queryset = queryset.filter(interview_id=interview_id)
+    if actor_id is not None:
+        queryset = queryset.filter(actor_id=actor_id)
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if action:
+        queryset = (
+            queryset.filter(action=action)
+            if "." in action
+            else queryset.filter(action__startswith=f"{action}.")
+        )
+    if since is not None:
+        queryset = queryset.filter(at__gte=since)
+    return queryset.order_by("-at", "-id")

@@ -35,6 +35,15 @@ class MemberRoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices, label="Role")
 
 
+class MinCellSizeForm(forms.Form):
+    min_cell_size = forms.IntegerField(
+        min_value=0,
+        max_value=100,
+        label="Smallest count viewers see",
+        help_text="Viewers see aggregate counts below this number as “<k” (0: show every count).",
+    )
+
+
 def attribute_field_name(definition: AttributeDefinition) -> str:
     return f"attr_{definition.key}"
 

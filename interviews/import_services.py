@@ -265,6 +265,10 @@ def start_import(
     return batch
 
 
+# The hard time limit of ``interviews.tasks.process_import_batch``.
+BATCH_TIME_LIMIT = 660
+
+
 def requeue_stalled_batches(*, minutes: int = 5) -> int:
     """Re-send batches still 'queued' after ``minutes`` (the broker was down when they were made)."""
     cutoff = timezone.now() - timedelta(minutes=minutes)
@@ -278,17 +282,43 @@ def requeue_stalled_batches(*, minutes: int = 5) -> int:
     return len(ids)
 
 
+def settle_dead_batches() -> int:
+    """End batches still 'running' long after any worker could be reading them.
+
+    A worker that dies leaves its message unacknowledged and the broker hands it out again
+    (``process_import_batch(recover=True)``); this is for a message lost with the broker itself.
+    The cut-off (the broker's visibility timeout, the task's hard time limit and a margin,
+    counted from the upload) is far past the point where a redelivery would have come.
+    """
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    cutoff = timezone.now() - timedelta(seconds=visibility + BATCH_TIME_LIMIT + 15 * 60)
+    ids = list(
+        ImportBatch.objects.filter(status=ImportBatchStatus.RUNNING, created_at__lt=cutoff).values_list(
+            "id", flat=True
+        )
+    )
+    for batch_id in ids:
+        fail_unfinished(batch_id=batch_id, reason="Reading this file stopped unexpectedly; upload it again.")
+    return len(ids)
+
+
 # ---------------------------------------------------------------- processing (Celery task body)
 
 
-def process_import_batch(*, batch_id: int) -> None:
-    """Read every queued file of the batch; safe to run twice (each file is claimed once)."""
+def process_import_batch(*, batch_id: int, recover: bool = True) -> None:
+    """Read every queued file of the batch; safe to run twice (each file is claimed once).
+
+    ``recover``: a batch found 'running' was left so by a worker that died (the task passes
+    whether the broker redelivered the message); with False, a second message for a batch
+    another worker is reading does nothing.
+    """
     claimed = ImportBatch.objects.filter(pk=batch_id, status=ImportBatchStatus.QUEUED).update(
         status=ImportBatchStatus.RUNNING
     )
     if not claimed:
-        if not ImportBatch.objects.filter(pk=batch_id, status=ImportBatchStatus.RUNNING).exists():
-            return  # already done, or no such batch
+        running = ImportBatch.objects.filter(pk=batch_id, status=ImportBatchStatus.RUNNING)
+        if not recover or not running.exists():
+            return  # already done, no such batch, or another worker is reading it
         # A redelivery after the worker died mid-batch (acks_late): the file it was
         # reading may be what killed it, so it is reported rather than read again.
         for import_file in ImportFile.objects.filter(batch_id=batch_id, status=ImportFileStatus.PARSING):
@@ -355,7 +385,8 @@ def process_import_file(*, file_id: int) -> None:
         staged = {"text": document.text, **result}
         _write_private(_staging_path(import_file, "json"), json.dumps(staged).encode("utf-8"))
         with transaction.atomic():
-            ImportFile.objects.filter(pk=file_id).update(
+            # Only while still ours: a file reported failed meanwhile stays failed.
+            ImportFile.objects.filter(pk=file_id, status=ImportFileStatus.PARSING).update(
                 status=ImportFileStatus.READY,
                 source_digest=digest,
                 duplicate_of=duplicate,
@@ -627,11 +658,13 @@ def _record_redactions(interview: Interview, planned, by) -> None:
     RedactionLog.objects.bulk_create(logs)
 
 
-def fail_unfinished(*, batch_id: int) -> None:
+def fail_unfinished(
+    *, batch_id: int, reason: str = "The import ran out of time before this file was read; upload it again."
+) -> None:
     """After a time limit: files not yet read are reported, never left 'queued' forever."""
     for import_file in ImportFile.objects.filter(
         batch_id=batch_id, status__in=[ImportFileStatus.QUEUED, ImportFileStatus.PARSING]
     ):
-        _fail(import_file, "The import ran out of time before this file was read; upload it again.")
+        _fail(import_file, reason)
     ImportBatch.objects.filter(pk=batch_id).update(status=ImportBatchStatus.DONE, finished_at=timezone.now())
     _count_progress(batch_id)

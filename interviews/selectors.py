@@ -15,6 +15,7 @@ from .models import (
     Membership,
     Participant,
     Project,
+    Role,
 )
 from .services import attribute_value_of
 
@@ -96,10 +97,42 @@ def filter_participants_by_attribute(queryset, project: Project, key: str, value
     return queryset.filter(pk__in=Participant.objects.filter(condition).values("pk"))
 
 
-def interviews_for_list(project: Project) -> QuerySet[Interview]:
-    """Interviews without their text, with participant and coding counts."""
+# ---------------------------------------------------------------- blind coding
+
+
+def blind_interviews(membership: Membership) -> QuerySet | None:
+    """Interviews on which ``membership`` may not yet see other coders' codings (ids, as a
+    subquery), or None when nothing is hidden from them.
+
+    Supervisors and owners see everything. For others an interview is blind until a
+    supervisor reveals it, when the project codes blind or the member's own assignment
+    on it is blind. (Here, not in ``coding``, so pages of this app can apply the rule
+    too: it reaches reveals and assignments through the ORM's reverse relations.)
+    """
+    if membership.has_role(Role.SUPERVISOR):
+        return None
+    unrevealed = Interview.objects.filter(project_id=membership.project_id, reveal__isnull=True)
+    if not membership.project.blind_coding:
+        unrevealed = unrevealed.filter(assignments__coder_id=membership.user_id, assignments__blind=True)
+    return unrevealed.values("pk")
+
+
+def visible_codings_q(membership: Membership | None, prefix: str = "") -> Q:
+    """A condition on codings (``prefix`` leads from the queried model to the coding, e.g.
+    ``"codings__"``) that keeps those ``membership`` may see; everything for None."""
+    hidden_on = blind_interviews(membership) if membership is not None else None
+    if hidden_on is None:
+        return Q()
+    return Q(**{f"{prefix}coder_id": membership.user_id}) | ~Q(**{f"{prefix}interview__in": hidden_on})
+
+
+def interviews_for_list(project: Project, membership: Membership | None = None) -> QuerySet[Interview]:
+    """Interviews without their text, with participant and coding counts (of the codings
+    ``membership`` may see, when given: blind coding hides other coders' codings)."""
     return (
-        project.interviews.select_related("participant").defer("text").annotate(coding_count=Count("codings"))
+        project.interviews.select_related("participant")
+        .defer("text")
+        .annotate(coding_count=Count("codings", filter=visible_codings_q(membership, "codings__") or None))
     )
 
 
@@ -110,15 +143,17 @@ def members_of(project: Project) -> QuerySet[Membership]:
     return project.memberships.select_related("user").order_by("user__username")
 
 
-def coding_progress(project: Project) -> dict[int, dict[int, int]]:
-    """``{interview_id: {coder_id: codings}}`` for the project, in one grouped query.
+def coding_progress(project: Project, membership: Membership | None = None) -> dict[int, dict[int, int]]:
+    """``{interview_id: {coder_id: codings}}`` for the project, in one grouped query (only the
+    codings ``membership`` may see, when given).
 
     Reads codings through the project's reverse relation so ``interviews`` need
     not import ``coding``.
     """
     progress: dict[int, dict[int, int]] = defaultdict(dict)
     rows = (
-        project.codings.order_by()
+        project.codings.filter(visible_codings_q(membership))
+        .order_by()
         .values("interview_id", "coder_id")
         .annotate(n=Count("id"))
         .values_list("interview_id", "coder_id", "n")
@@ -151,10 +186,12 @@ def sort_participants_by_attribute(queryset, definition: AttributeDefinition, de
     return queryset.order_by(order, "pseudonym")
 
 
-def participant_code_profile(participant: Participant) -> list[dict]:
-    """The codes applied in a participant's interviews, with counts, in one grouped query."""
+def participant_code_profile(participant: Participant, membership: Membership | None = None) -> list[dict]:
+    """The codes applied in a participant's interviews, with counts, in one grouped query
+    (only the codings ``membership`` may see, when given)."""
     return list(
         participant.project.codings.filter(interview__participant=participant)
+        .filter(visible_codings_q(membership))
         .order_by()
         .values("code_id", "code__name", "code__colour")
         .annotate(codings=Count("id"), interviews=Count("interview_id", distinct=True))

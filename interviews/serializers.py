@@ -9,6 +9,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .access import second_factor_verified
 from .api_base import ProjectRelatedField, StrictSerializer
 from .models import (
     AttributeDefinition,
@@ -32,12 +33,28 @@ from .selectors import attributes_of
 class ProjectInput(StrictSerializer):
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
+    min_cell_size = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text="Viewers see aggregate counts below this number as suppressed (0: show every count).",
+    )
+    blind_coding = serializers.BooleanField(
+        required=False,
+        help_text="Coders see only their own codings on an interview until a supervisor reveals it "
+        "(supervisors may change this field alone; the other fields are the owner's).",
+    )
+    require_two_factor = serializers.BooleanField(
+        required=False,
+        help_text="Every member needs a verified second factor (API tokens: issued with an otp code). "
+        "The owner turning it on must have verified one.",
+    )
 
 
 class ProjectOutput(serializers.ModelSerializer):
     my_role = serializers.SerializerMethodField()
-    participant_count = serializers.IntegerField(read_only=True, default=None)
-    interview_count = serializers.IntegerField(read_only=True, default=None)
+    participant_count = serializers.IntegerField(read_only=True, default=None, allow_null=True)
+    interview_count = serializers.IntegerField(read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Project
@@ -46,12 +63,23 @@ class ProjectOutput(serializers.ModelSerializer):
             "guid",
             "name",
             "description",
+            "min_cell_size",
+            "blind_coding",
+            "require_two_factor",
             "created_at",
             "updated_at",
             "my_role",
             "participant_count",
             "interview_count",
         ]
+
+    def to_representation(self, project):
+        data = super().to_representation(project)
+        request = self.context.get("request")
+        if project.require_two_factor and request is not None and not second_factor_verified(request.user):
+            # Listed so the member knows it is there, but nothing of its content until verified.
+            data.update(description="", participant_count=None, interview_count=None)
+        return data
 
     @extend_schema_field(serializers.ChoiceField(choices=Role.choices))
     def get_my_role(self, project):
@@ -124,7 +152,7 @@ class ParticipantInput(StrictSerializer):
 
 class ParticipantOutput(serializers.ModelSerializer):
     attributes = serializers.SerializerMethodField()
-    interview_count = serializers.IntegerField(read_only=True, default=None)
+    interview_count = serializers.IntegerField(read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Participant
@@ -208,7 +236,7 @@ class TurnsInput(StrictSerializer):
 
 class InterviewListOutput(serializers.ModelSerializer):
     participant_pseudonym = serializers.CharField(source="participant.pseudonym", read_only=True)
-    coding_count = serializers.IntegerField(read_only=True, default=None)
+    coding_count = serializers.IntegerField(read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = Interview

@@ -9,10 +9,11 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
 
+from . import audit
 from .models import (
     AttributeDefinition,
     AttributeKind,
@@ -40,19 +41,91 @@ def create_project(*, name: str, owner, description: str = "") -> Project:
     if not name:
         raise ValidationError({"name": "Give the project a name."})
     project = Project.objects.create(name=name, description=description)
-    Membership.objects.create(project=project, user=owner, role=Role.OWNER)
+    membership = Membership.objects.create(project=project, user=owner, role=Role.OWNER)
+    audit.record(
+        project=project,
+        action="project.created",
+        target_type="project",
+        target_id=project.pk,
+        after={"name": project.name, "owner": _member_snapshot(membership)},
+    )
     return project
 
 
 @transaction.atomic
-def update_project(*, project: Project, name: str | None = None, description: str | None = None):
+def update_project(
+    *,
+    project: Project,
+    name: str | None = None,
+    description: str | None = None,
+    min_cell_size: int | None = None,
+):
     if name is not None:
         if not name.strip():
             raise ValidationError({"name": "Give the project a name."})
         project.name = name.strip()
     if description is not None:
         project.description = description
+    if min_cell_size is not None and min_cell_size != project.min_cell_size:
+        if not 0 <= min_cell_size <= 100:
+            raise ValidationError({"min_cell_size": "Give a number from 0 (show every count) to 100."})
+        audit.record(
+            project=project,
+            action="project.min_cell_size_changed",
+            target_type="project",
+            target_id=project.pk,
+            before={"min_cell_size": project.min_cell_size},
+            after={"min_cell_size": min_cell_size},
+        )
+        project.min_cell_size = min_cell_size
     project.save()
+    return project
+
+
+@transaction.atomic
+def set_blind_coding(*, project: Project, blind_coding: bool) -> Project:
+    """Switch blind coding for the whole project: coders see only their own codings on an
+    interview until a supervisor reveals it. (Owners and supervisors may; the caller checks.)"""
+    blind_coding = bool(blind_coding)
+    if project.blind_coding != blind_coding:
+        audit.record(
+            project=project,
+            action="project.blind_coding_changed",
+            target_type="project",
+            target_id=project.pk,
+            before={"blind_coding": project.blind_coding},
+            after={"blind_coding": blind_coding},
+        )
+        project.blind_coding = blind_coding
+        project.save(update_fields=["blind_coding", "updated_at"])
+    return project
+
+
+@transaction.atomic
+def set_two_factor_requirement(*, project: Project, required: bool, verified: bool) -> Project:
+    """Require (or stop requiring) two-factor authentication of every member (the owner's
+    decision; the caller checks the role). ``verified``: whether the owner making the change
+    gave a second factor in this session or token; turning the requirement on needs it, so
+    an owner cannot lock themselves out."""
+    required = bool(required)
+    if required and not verified:
+        raise ValidationError(
+            {
+                "require_two_factor": "Set up two-factor authentication for your own account and "
+                "sign in with it before requiring it of every member."
+            }
+        )
+    if project.require_two_factor != required:
+        audit.record(
+            project=project,
+            action="project.require_two_factor_changed",
+            target_type="project",
+            target_id=project.pk,
+            before={"require_two_factor": project.require_two_factor},
+            after={"require_two_factor": required},
+        )
+        project.require_two_factor = required
+        project.save(update_fields=["require_two_factor", "updated_at"])
     return project
 
 
@@ -71,13 +144,34 @@ def delete_project(*, project: Project) -> None:
 # ---------------------------------------------------------------- members
 
 
+def _member_snapshot(membership: Membership) -> dict:
+    return {
+        "user_id": membership.user_id,
+        "username": membership.user.get_username(),
+        "role": membership.role,
+    }
+
+
+def _record_member(action: str, membership: Membership, before, after) -> None:
+    audit.record(
+        project=membership.project_id,
+        action=action,
+        target_type="member",
+        target_id=membership.pk,
+        before=before,
+        after=after,
+    )
+
+
 @transaction.atomic
 def add_member(*, project: Project, user, role: str) -> Membership:
     if role not in Role.values:
         raise ValidationError({"role": f"Choose one of: {', '.join(Role.values)}."})
     if Membership.objects.filter(project=project, user=user).exists():
         raise ValidationError({"user": "This person is already a member of the project."})
-    return Membership.objects.create(project=project, user=user, role=role)
+    membership = Membership.objects.create(project=project, user=user, role=role)
+    _record_member("member.added", membership, None, _member_snapshot(membership))
+    return membership
 
 
 def _ensure_an_owner_remains(membership: Membership, new_role: str | None) -> None:
@@ -97,15 +191,21 @@ def change_member_role(*, membership: Membership, role: str) -> Membership:
     if role not in Role.values:
         raise ValidationError({"role": f"Choose one of: {', '.join(Role.values)}."})
     _ensure_an_owner_remains(membership, role)
+    before = _member_snapshot(membership)
     membership.role = role
     membership.save(update_fields=["role"])
+    if before["role"] != role:
+        _record_member("member.role_changed", membership, before, _member_snapshot(membership))
     return membership
 
 
 @transaction.atomic
 def remove_member(*, membership: Membership) -> None:
     _ensure_an_owner_remains(membership, None)
+    before, pk = _member_snapshot(membership), membership.pk
     membership.delete()
+    membership.pk = pk
+    _record_member("member.removed", membership, before, None)
 
 
 # ---------------------------------------------------------------- attributes
@@ -332,7 +432,14 @@ def create_participant(
         participant_type=participant_type,
     )
     participant.full_clean(exclude=["project"], validate_unique=False)
-    participant.save()
+    try:
+        with transaction.atomic():
+            participant.save()
+    except IntegrityError:
+        # Lost a race with an identical create (the check above could not see it yet).
+        raise ValidationError(
+            {"pseudonym": f"Another participant is already called {participant.pseudonym}."}
+        )
     if attributes:
         set_participant_attributes(participant=participant, values=attributes)
     return participant
@@ -449,6 +556,7 @@ def create_interview(
     interview.save()
     if turns:
         set_turns(interview=interview, turns=turns)
+    _record_interview("interview.created", interview, None, _interview_snapshot(interview))
     return interview
 
 
@@ -472,6 +580,39 @@ def update_interview(
     return interview
 
 
+def _interview_snapshot(interview: Interview) -> dict:
+    """Metadata, versions and status: never the transcript."""
+    return {
+        "guid": str(interview.guid),
+        "title": interview.title,
+        "participant_id": interview.participant_id,
+        "text_version": interview.text_version,
+        "text_length": interview.text_length,
+        "status": interview.status,
+    }
+
+
+def _status_snapshot(interview: Interview) -> dict:
+    stamp = interview.anonymised_at
+    return {
+        "status": interview.status,
+        "anonymised_at": stamp.isoformat() if stamp else None,
+        "anonymised_by_id": interview.anonymised_by_id,
+    }
+
+
+def _record_interview(action: str, interview: Interview, before, after) -> None:
+    audit.record(
+        project=interview.project_id,
+        action=action,
+        target_type="interview",
+        target_id=interview.pk,
+        interview_id=interview.pk,
+        before=before,
+        after=after,
+    )
+
+
 # An interview's status moves forward through these; a supervisor may also move
 # it back (e.g. reviewed → in coding after a correction), never to draft.
 _STATUS_ORDER = [s.value for s in InterviewStatus]
@@ -479,12 +620,15 @@ _STATUS_ORDER = [s.value for s in InterviewStatus]
 
 @transaction.atomic
 def mark_interview_anonymised(*, interview: Interview, by) -> Interview:
+    before = _status_snapshot(interview)
     if interview.anonymised_at is None:
         interview.anonymised_at = timezone.now()
         interview.anonymised_by = by
     if interview.status == InterviewStatus.DRAFT:
         interview.status = InterviewStatus.ANONYMISED
     interview.save(update_fields=["anonymised_at", "anonymised_by", "status", "updated_at"])
+    if _status_snapshot(interview) != before:
+        _record_interview("interview.anonymised", interview, before, _status_snapshot(interview))
     return interview
 
 
@@ -496,15 +640,22 @@ def set_interview_status(*, interview: Interview, status: str) -> Interview:
         raise ValidationError({"status": "Mark the transcript as anonymised before it moves on from draft."})
     if status == InterviewStatus.DRAFT and interview.anonymised_at is not None:
         raise ValidationError({"status": "An anonymised transcript cannot go back to draft."})
+    before = interview.status
     interview.status = status
     interview.save(update_fields=["status", "updated_at"])
+    if before != status:
+        _record_interview("interview.status_changed", interview, {"status": before}, {"status": status})
     return interview
 
 
 @transaction.atomic
 def delete_interview(*, interview: Interview) -> None:
+    before = _interview_snapshot(interview) | {"codings": interview.codings.count()}
     interview.codings.all().delete()
+    pk = interview.pk
     interview.delete()
+    interview.pk = pk
+    _record_interview("interview.deleted", interview, before, None)
 
 
 @transaction.atomic
@@ -601,8 +752,25 @@ def revise_transcript(
     interview.text = new_text
     interview.text_sha256 = text_sha256(new_text)
     interview.text_length = len(new_text)
+    before = {"text_version": interview.text_version, "text_length": interview.text_length}
     interview.text_version += 1
     interview.save(update_fields=["text", "text_sha256", "text_length", "text_version", "updated_at"])
+    # Versions and counts only: neither the earlier text nor the replacements.
+    _record_interview(
+        "transcript.revised",
+        interview,
+        before,
+        {
+            "text_version": interview.text_version,
+            "text_length": interview.text_length,
+            "edits": len(edits),
+            "chars_inserted": sum(len(e.replacement) for e in edits),
+            "chars_deleted": sum(e.end - e.start for e in edits),
+            "codings_shifted": shifted,
+            "codings_flagged": flagged,
+            "codings_folded": sorted(duplicates),
+        },
+    )
     return TranscriptRevision.objects.create(
         interview=interview,
         version=interview.text_version,

@@ -10,6 +10,7 @@ urlpatterns = [
     path(
         "projects/<int:project_pk>/members/<int:member_pk>/remove/", views.member_remove, name="member-remove"
     ),
+    path("projects/<int:project_pk>/min-cell-size/", views.min_cell_size, name="project-min-cell-size"),
     path("projects/<int:project_pk>/participants/", views.participant_list, name="participant-list"),
     path("projects/<int:project_pk>/import/", views_import.import_upload, name="import-upload"),
     path(

@@ -17,6 +17,7 @@ from .access import get_membership, require_role
 from .forms import (
     MemberAddForm,
     MemberRoleForm,
+    MinCellSizeForm,
     ParticipantForm,
     add_service_errors,
     participant_initial,
@@ -39,8 +40,8 @@ def _render_home(request, membership, *, add_form=None, role_errors=None, status
     project = membership.project
     members = list(selectors.members_of(project))
     coders = [m.user for m in members if m.has_role(Role.CODER)]
-    progress = selectors.coding_progress(project)
-    interviews = list(selectors.interviews_for_list(project))
+    progress = selectors.coding_progress(project, membership)
+    interviews = list(selectors.interviews_for_list(project, membership))
     for interview in interviews:
         counts = progress.get(interview.pk, {})
         interview.per_coder = [counts.get(coder.pk, 0) for coder in coders]
@@ -122,6 +123,28 @@ def member_remove(request, membership, member_pk):
     messages.success(request, f"{member.user.username} was removed from the project.")
     if member.pk == membership.pk:
         return redirect("project-list")
+    return redirect("project-home", project_pk=membership.project_id)
+
+
+@project_action(Role.OWNER, "project-home")
+def min_cell_size(request, membership):
+    """The owner's setting: viewers see analytics counts below k as suppressed (DP6)."""
+    form = MinCellSizeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.update_project(
+                project=membership.project, min_cell_size=form.cleaned_data["min_cell_size"]
+            )
+        except ValidationError as error:
+            form.add_error("min_cell_size", error.messages)
+    if not form.is_valid():
+        for message in form.errors.get("min_cell_size", []):
+            messages.error(request, f"Smallest count viewers see: {message}")
+        return _render_home(request, membership, status=400)
+    k = membership.project.min_cell_size
+    messages.success(
+        request, f"Viewers now see counts below {k} as “<{k}”." if k > 1 else "Viewers now see every count."
+    )
     return redirect("project-home", project_pk=membership.project_id)
 
 
@@ -276,7 +299,7 @@ def participant_detail(request, project_pk, participant_pk):
         "participant": participant,
         "attributes": [(d, _display(attributes.get(d.key))) for d in definitions],
         "interviews": participant.interviews.defer("text").order_by("interview_date", "title", "id"),
-        "profile": selectors.participant_code_profile(participant),
+        "profile": selectors.participant_code_profile(participant, membership),
         "form": form,
         "can_edit": can_edit,
     }

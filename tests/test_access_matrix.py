@@ -26,10 +26,11 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
-from coding import exports
+from coding import comments as coding_comments
+from coding import consensus, exports, review
 from coding import services as coding_services
 from interviews import import_services, services
-from interviews.models import Membership, Role
+from interviews.models import AuditEvent, Membership, Role
 
 PUBLIC, SIGNED_IN, VIEWER, CODER, SUPERVISOR, OWNER = (
     "public",
@@ -52,7 +53,9 @@ API_POLICY = {
     ("/api/projects/", "get"): SIGNED_IN,
     ("/api/projects/", "post"): SIGNED_IN,
     (f"{P}/", "get"): VIEWER,
-    (f"{P}/", "patch"): OWNER,
+    # supervisors may switch blind coding alone (the empty body here); other fields are the
+    # owner's (test_blind_coding)
+    (f"{P}/", "patch"): SUPERVISOR,
     (f"{P}/", "delete"): OWNER,
     (f"{P}/members/", "get"): VIEWER,
     (f"{P}/members/", "post"): OWNER,
@@ -70,6 +73,33 @@ API_POLICY = {
     (f"{P}/memos/{{id}}/", "patch"): CODER,
     (f"{P}/memos/{{id}}/", "delete"): CODER,
     (f"{P}/agreement/", "get"): SUPERVISOR,
+    # disagreement review and the consensus layer
+    (f"{P}/interviews/{{interview_pk}}/disagreements/", "get"): SUPERVISOR,
+    (f"{P}/interviews/{{interview_pk}}/consensus/", "get"): SUPERVISOR,
+    (f"{P}/interviews/{{interview_pk}}/consensus/", "post"): SUPERVISOR,
+    (f"{P}/interviews/{{interview_pk}}/consensus/{{id}}/", "delete"): SUPERVISOR,
+    # comments on a coding (the coder's own comment on their own coding)
+    (f"{P}/codings/{{coding_pk}}/comments/", "get"): VIEWER,
+    (f"{P}/codings/{{coding_pk}}/comments/", "post"): CODER,
+    (f"{P}/codings/{{coding_pk}}/comments/{{id}}/", "get"): VIEWER,
+    (f"{P}/codings/{{coding_pk}}/comments/{{id}}/", "patch"): CODER,
+    (f"{P}/codings/{{coding_pk}}/comments/{{id}}/", "delete"): CODER,
+    # assignments: a coder lists and moves only their own (the object here is the coder's)
+    (f"{P}/assignments/", "get"): CODER,
+    (f"{P}/assignments/", "post"): SUPERVISOR,
+    (f"{P}/assignments/mine/", "get"): CODER,
+    (f"{P}/assignments/{{id}}/", "get"): CODER,
+    (f"{P}/assignments/{{id}}/", "patch"): CODER,
+    (f"{P}/assignments/{{id}}/", "delete"): SUPERVISOR,
+    # one interview's review: reveal, sign-off, changes since my last review
+    (f"{P}/interviews/{{interview_pk}}/review/", "get"): SUPERVISOR,
+    (f"{P}/interviews/{{interview_pk}}/review/changes/", "get"): SUPERVISOR,
+    (f"{P}/interviews/{{interview_pk}}/review/reveal/", "post"): SUPERVISOR,
+    (f"{P}/interviews/{{interview_pk}}/review/unreveal/", "post"): SUPERVISOR,
+    (f"{P}/interviews/{{interview_pk}}/review/sign-off/", "post"): SUPERVISOR,
+    # the audit trail; restore answers 400 for an event that is not a deleted coding
+    (f"{P}/audit/", "get"): SUPERVISOR,
+    (f"{P}/audit/{{id}}/restore/", "post"): SUPERVISOR,
     # the coding view's data, polled by the page
     (f"{P}/interviews/{{id}}/coding-data/", "get"): VIEWER,
     # import and anonymisation
@@ -157,10 +187,29 @@ PAGE_POLICY = {
     "memos-page": {"GET": VIEWER, "POST": CODER},
     "analytics-dashboard": {"GET": VIEWER},
     "analytics-download": {"GET": VIEWER},
+    "agreement-page": {"GET": SUPERVISOR},
+    "disagreements-page": {"GET": SUPERVISOR, "POST": SUPERVISOR},  # POST settles, undoes, comments
     "import-upload": {"GET": SUPERVISOR},  # uploads go through the API
     "import-review": {"GET": SUPERVISOR},
     "exchange": {"GET": SUPERVISOR, "POST": SUPERVISOR},
+    "audit-trail": {"GET": SUPERVISOR, "POST": SUPERVISOR},  # POST restores a deleted coding
     "project-import-qdpx-page": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "assignments": {"GET": SUPERVISOR, "POST": SUPERVISOR},
+    "assignment-remove": {"GET": SUPERVISOR, "POST": SUPERVISOR},  # GET goes back to the page
+    "assignment-status": {"GET": CODER, "POST": CODER},  # the coder's own; GET goes back to the page
+    "my-assignments": {"GET": CODER},
+    "project-blind-coding": {"GET": SUPERVISOR, "POST": SUPERVISOR},  # GET goes back to the page
+    "interview-reveal": {"GET": SUPERVISOR, "POST": SUPERVISOR},  # GET goes back to the page
+    "interview-unreveal": {"GET": SUPERVISOR, "POST": SUPERVISOR},  # GET goes back to the page
+    "interview-sign-off": {"GET": SUPERVISOR, "POST": SUPERVISOR},  # GET goes back to the page
+    # two-factor authentication: the signed-in user's own account (tests/test_two_factor.py)
+    "two-factor": {"GET": SIGNED_IN},
+    "two-factor-setup": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "two-factor-verify": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "two-factor-backup-codes": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "two-factor-remove": {"GET": SIGNED_IN, "POST": SIGNED_IN},
+    "project-two-factor": {"GET": OWNER, "POST": OWNER},  # GET goes back to the page
+    "project-min-cell-size": {"GET": OWNER, "POST": OWNER},  # GET goes back to the page
 }
 # Arguments of page routes that are not ids of project A's objects.
 PAGE_ARGUMENTS: dict[str, dict] = {"analytics-download": {"table": "frequencies", "fmt": "csv"}}
@@ -173,6 +222,7 @@ ID_ARGUMENTS = {
     "memo_pk",
     "member_pk",
     "file_pk",
+    "assignment_pk",
 }
 
 
@@ -236,6 +286,15 @@ def world(team):
     saved = coding_services.create_saved_query(
         project=team.project, created_by=team.coder, name="Visa", expression='"Prior pushback"'
     )
+    comment = coding_comments.add_comment(
+        membership=Membership.objects.get(project=team.project, user=team.coder),
+        coding=coding,
+        text="Why here?",
+    )
+    settled = consensus.settle(
+        interview=team.interview, code=team.code, method="accept", codings=[coding], by=team.supervisor
+    )
+    (assignment,) = review.assign_interview(interview=team.interview, coders=[team.coder], by=team.supervisor)
     ids = {
         "members": membership.pk,
         "attributes": definition.pk,
@@ -249,7 +308,11 @@ def world(team):
         "sensitive-terms": term.pk,
         "allowed-words": allowed.pk,
         "saved-queries": saved.pk,
+        "assignments": assignment.pk,
         "exports": export_job.pk,
+        "audit": AuditEvent.objects.filter(project=team.project).latest("id").pk,
+        "comments": comment.pk,
+        "consensus": settled.pk,
     }
     other_ids = {
         "members": Membership.objects.get(project=team.other_project, user=team.outsider).pk,
@@ -264,6 +327,8 @@ def concrete(path: str, project_pk: int, ids: dict) -> str:
     url = path.replace("{project_pk}", str(project_pk))
     if "{interview_pk}" in url:
         url = url.replace("{interview_pk}", str(ids["interviews"]))
+    if "{coding_pk}" in url:
+        url = url.replace("{coding_pk}", str(ids["codings"]))
     if "{id}" in url:
         collection = re.search(r"/([a-z_-]+)/\{id\}/", url).group(1)
         url = url.replace("{id}", str(ids[collection]))
@@ -345,6 +410,7 @@ def test_outsider_gets_404_for_other_projects_objects_through_own_project_urls(w
                 "participants": {team.other_interview.participant_id},
                 "interviews": {team.other_interview.pk},
                 "codes": {team.other_code.pk},
+                "audit": set(team.other_project.audit_events.values_list("pk", flat=True)),
             }.get(collection, set())
             if foreign[collection] in own_ids:
                 continue
@@ -396,11 +462,15 @@ def test_outsiders_lists_never_contain_another_projects_rows(world, api):
     canary = "CANARY-A-7f3e"
     coding_services.create_code(project=team.project, name=canary)
     services.create_participant(project=team.project, pseudonym=canary)
+    other_coding = coding_services.create_coding(
+        interview=team.other_interview, code=team.other_code, coder=team.outsider, start=0, end=5
+    )
+    other_objects = {"interviews": team.other_interview.pk, "codings": other_coding.pk}
     client = api.as_user(team.outsider)
     for (path, method), _needed in sorted(API_POLICY.items()):
         if method != "get" or "{id}" in path or "{project_pk}" not in path:
             continue
-        response = client.get(concrete(path, team.other_project.pk, {"interviews": team.other_interview.pk}))
+        response = client.get(concrete(path, team.other_project.pk, other_objects))
         assert response.status_code in (200, 400), path  # 400: an analytic that needs parameters
         assert canary not in body_text(response), path
     projects = client.get("/api/projects/").json()
@@ -428,6 +498,7 @@ def page_url(pattern: URLPattern, team, ids) -> str:
         "memo_pk": ids["memos"],
         "member_pk": ids["members"],
         "file_pk": ids["import-files"],
+        "assignment_pk": ids["assignments"],
         **PAGE_ARGUMENTS.get(pattern.name, {}),
     }
     return reverse(pattern.qualified_name, kwargs={name: values[name] for name in pattern.pattern.converters})

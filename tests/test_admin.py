@@ -6,7 +6,17 @@ from django.contrib import admin
 from django.urls import reverse
 
 from coding import services as coding_services
-from coding.models import Code, Coding, ExportJob, Memo, SavedQuery
+from coding.models import (
+    Assignment,
+    Code,
+    Coding,
+    CodingComment,
+    ExportJob,
+    Memo,
+    Reveal,
+    ReviewMark,
+    SavedQuery,
+)
 from interviews import services
 from interviews.models import (
     AllowedWord,
@@ -58,6 +68,12 @@ def site(team, superuser, client):
         interview=team.interview, category="name", start=0, end=6, placeholder="[NAME]"
     )
     ExportJob.objects.create(project=team.project, requested_by=team.owner, kind="qdc")
+    Assignment.objects.create(project=team.project, interview=team.interview, coder=team.coder)
+    Reveal.objects.create(interview=team.interview, revealed_by=team.supervisor)
+    ReviewMark.objects.create(
+        interview=team.interview, reviewer=team.supervisor, reviewed_at=coding.created_at
+    )
+    CodingComment.objects.create(project=team.project, coding=coding, author=team.coder, text="Why here?")
     client.force_login(superuser)
     return client
 
@@ -124,7 +140,19 @@ def test_invariant_fields_are_read_only(site, model, fields):
 
 
 @pytest.mark.parametrize(
-    "model", [TranscriptRevision, ImportBatch, ImportFile, SensitiveTerm, RedactionLog, ExportJob]
+    "model",
+    [
+        TranscriptRevision,
+        ImportBatch,
+        ImportFile,
+        SensitiveTerm,
+        RedactionLog,
+        ExportJob,
+        Assignment,
+        Reveal,
+        ReviewMark,
+        CodingComment,
+    ],
 )
 def test_records_written_by_features_cannot_be_added_changed_or_deleted(site, model):
     obj = model.objects.first()

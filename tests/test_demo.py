@@ -334,3 +334,21 @@ def test_astral_emoji_sit_before_coded_passages(demo):
 def test_memos_on_the_project_an_interview_a_code_and_a_coding(demo):
     kinds = set(Memo.objects.filter(project=demo).values_list("kind", flat=True))
     assert {"project", "interview", "code", "coding"} <= kinds
+
+
+def test_assignments_name_the_coders_who_coded_each_interview(demo):
+    coded_by = defaultdict(set)
+    for interview_id, coder_id in Coding.objects.filter(project=demo).values_list("interview_id", "coder_id"):
+        coded_by[interview_id].add(coder_id)
+    assigned = defaultdict(dict)
+    for interview_id, coder_id, status in demo.assignments.values_list("interview_id", "coder_id", "status"):
+        assigned[interview_id][coder_id] = status
+    assert assigned and set(assigned) == set(coded_by)
+    for interview in demo.interviews.only("pk", "status"):
+        assert set(assigned[interview.pk]) == coded_by[interview.pk]
+        statuses = set(assigned[interview.pk].values())
+        # Double-coded interviews are done by both coders (coded or reviewed); the others are in progress.
+        if interview.status in ("coded", "reviewed"):
+            assert statuses == {"done"} and len(assigned[interview.pk]) == 2
+        else:
+            assert statuses == {"in_progress"}

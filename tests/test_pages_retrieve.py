@@ -149,7 +149,7 @@ def test_retrieve_paginates_and_query_count_is_fixed(team, corpus, django_assert
         )
     client = client_for(team.viewer)
     client.get(url(team, code=team.code.pk))
-    with django_assert_num_queries(14):  # 13 + the participant choices
+    with django_assert_num_queries(15):  # 13 + the participant choices + the audit trail's read row
         response = client.get(url(team, code=team.code.pk, descendants="on"))
     page = response.context["page"]
     assert (page.paginator.count, len(page.rows), page.paginator.num_pages) == (63, 50, 2)

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import itertools
 import zipfile
 
 import pytest
@@ -291,12 +292,15 @@ TOKENS = [
 ]
 
 
+_examples = itertools.count()
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(tokens=st.lists(st.sampled_from(TOKENS), min_size=3, max_size=60), data=st.data())
 def test_random_unicode_texts_and_passages_survive_export_and_import(team, tokens, data):
     text = "x" + "".join(tokens)
     participant = services.create_participant(
-        project=team.project, pseudonym=f"R-{Project.objects.count()}-{len(tokens)}"
+        project=team.project, pseudonym=f"R-{next(_examples)}"
     )
     interview = services.create_interview(
         participant=participant, title="Random", text=text, anonymised_by=team.owner

@@ -172,3 +172,15 @@ def test_check_deploy_passes_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_production_serves_no_browsable_api_and_its_admin_needs_two_factor():
+    code = START + (
+        "; print(settings.REST_FRAMEWORK['DEFAULT_RENDERER_CLASSES'], settings.ADMIN_REQUIRES_TWO_FACTOR)"
+    )
+    result = run(code, **PROD)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "BrowsableAPIRenderer" not in result.stdout
+    assert "JSONRenderer" in result.stdout and result.stdout.split()[-1] == "True"
+    development = run(code, APP_ENV="development")
+    assert "BrowsableAPIRenderer" in development.stdout  # so the check above can fail

@@ -13,9 +13,10 @@ from tests.conftest import make_interview
 # Queries of a signed-in browser request: the session and the user, the savepoint
 # and its release (ATOMIC_REQUESTS), the membership, the interview with its version
 # aggregates; then text, turns, codings, codes, members and memos. None of them
-# depends on how many codings exist; a 304 stops after the version.
-PAGE_QUERIES = 12
-DATA_QUERIES = 12
+# depends on how many codings exist; a 304 stops after the version. Plus the audit
+# trail's read row (who opened the transcript), one INSERT.
+PAGE_QUERIES = 13
+DATA_QUERIES = 13
 NOT_MODIFIED_QUERIES = 6
 
 
@@ -81,6 +82,7 @@ def test_coder_gets_coding_controls_and_page_data(team, client):
         "can_edit_codebook": False,
         "can_supervise": False,
         "can_write_memos": True,
+        "blind": False,
     }
     assert [t["role"] for t in data["turns"]][:2] == ["interviewer", "participant"]
     assert {c["name"] for c in data["codes"]} == {"Visa route", "Belarusian tourist visa", "Prior pushback"}

@@ -44,6 +44,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.text import slugify
 
+from interviews import audit
 from interviews import services as interview_services
 from interviews.importing.limits import limits as transcript_limits
 from interviews.models import AttributeKind, InterviewMode, ParticipantType, Project, Role
@@ -1015,7 +1016,16 @@ def import_qdpx(
     )
     writer.source_notes = source_notes
     with transaction.atomic():
-        writer.write(**parsed)
+        # One summary event for the whole new project, not one per code, coding and note.
+        with audit.summarised():
+            writer.write(**parsed)
+        audit.record(
+            project=writer.project,
+            action="project.imported",
+            target_type="project",
+            target_id=writer.project.pk,
+            after={"format": "qdpx", "already_anonymised": already_anonymised, "counts": dict(report.counts)},
+        )
     if not already_anonymised and report.counts["sources"]:
         report.warnings.append(
             "The imported transcripts are drafts: review and mark each one anonymised before coding it."

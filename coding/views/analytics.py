@@ -17,11 +17,13 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
+from interviews import audit
 from interviews.access import get_membership
 from interviews.models import AttributeKind, InterviewStatus
 
-from .. import analytics, charts
+from .. import analytics, charts, drilldown
 from ..models import SavedQuery
+from ..suppression import Hidden, suppress, threshold
 
 # Cells a spreadsheet would read as a formula (or that hide one behind a control
 # character) are neutralised with a leading apostrophe; numbers stay numbers.
@@ -31,6 +33,8 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
 def safe_cell(value):
     if value is None:
         return ""
+    if isinstance(value, Hidden):
+        return str(value)
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (int, float)):
@@ -73,7 +77,7 @@ class Table:
 
 class DashboardForm(forms.Form):
     unit = forms.ChoiceField(choices=[(u, analytics.UNIT_LABELS[u]) for u in analytics.UNITS], required=False)
-    coder = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    coder = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Layer")
     status = forms.ChoiceField(required=False, label="Interview status")
     include_interviewer = forms.BooleanField(required=False, label="Count interviewer turns")
     where = forms.CharField(required=False, max_length=2000, label="Only participants matching")
@@ -95,7 +99,12 @@ class DashboardForm(forms.Form):
     def __init__(self, *args, project, book, **kwargs):
         super().__init__(*args, **kwargs)
         coders = project.memberships.select_related("user").order_by("user__username")
-        self.fields["coder"].choices = [("", "All coders")] + [(m.user_id, m.user.username) for m in coders]
+        # The layer counted: every coder's codings, one coder's, or the consensus layer.
+        self.fields["coder"].choices = (
+            [("", "All coders")]
+            + [(m.user_id, m.user.username) for m in coders]
+            + ([(project.consensus_user_id, "Consensus")] if project.consensus_user_id else [])
+        )
         self.fields["status"].choices = [("", "Any status")] + list(InterviewStatus.choices)
         self.fields["group"].choices = [(g, book.path(g)) for g in book.groups()]
         definitions = list(project.attribute_definitions.all())
@@ -112,7 +121,7 @@ class DashboardForm(forms.Form):
         ]
 
 
-def _scope(project, data, book=None):
+def _scope(project, data, book=None, membership=None):
     return analytics.make_scope(
         project,
         unit=data.get("unit") or "participants",
@@ -121,6 +130,7 @@ def _scope(project, data, book=None):
         include_interviewer=bool(data.get("include_interviewer")),
         where=data.get("where") or "",
         book=book,
+        membership=membership,
     )
 
 
@@ -205,15 +215,24 @@ def query_table(result):
     return Table("query", result["sentence"], ["Participant"], rows)
 
 
-def cooccurrence_table(result):
+def cooccurrence_table(result, links=None):
+    """Each pair once; a code's name opens its passages that occur with the other code."""
     names = [c["path"] for c in result["codes"]]
+    links = links or [[""] * len(names) for _ in names]
     rows = []
     for i, a in enumerate(names):
         for j in range(i + 1, len(names)):
             count = result["counts"][i][j]
             if count:
                 jac = result["jaccard"][i][j] if result["jaccard"] else None
-                rows.append([Cell(a), Cell(names[j]), Cell(count), Cell(jac, display=_num(jac))])
+                rows.append(
+                    [
+                        Cell(a, links[i][j]),
+                        Cell(names[j], links[j][i]),
+                        Cell(count, links[i][j]),
+                        Cell(jac, display=_num(jac)),
+                    ]
+                )
     headers = ["Code", "Code", result["unit_label"], "Jaccard"]
     return Table("cooccurrence", f"Co-occurrence ({result['mode']})", headers, rows)
 
@@ -286,16 +305,24 @@ def events_table(result):
 # ---------------------------------------------------------------- computing the page
 
 
-def compute(project, data, book, only=None):
-    """Every section's result, table and chart (or only the named one, for a download)."""
-    scope = _scope(project, data, book)  # the codebook the form loaded, not read again
+def compute(project, data, book, only=None, k=0, membership=None):
+    """Every section's result, table and chart (or only the named one, for a download).
+
+    ``k``: counts below it are shown as "<k" (``coding.suppression``; viewers, when the
+    project asks for it)."""
+    # The codebook the form loaded, not read again; blind coding applies to ``membership``.
+    scope = _scope(project, data, book, membership)
     sections = {}
+    hidden = Hidden(k)
+
+    def shown(kind, result):
+        return suppress(kind, result, k, hidden=hidden)
 
     def wanted(name):
         return only is None or only == name
 
     if wanted("frequencies"):
-        result = analytics.code_frequencies(scope)
+        result = shown("frequencies", analytics.code_frequencies(scope))
         table = frequency_table(result)
         chart = charts.bar_chart(
             [
@@ -307,11 +334,16 @@ def compute(project, data, book, only=None):
         sections["frequencies"] = (result, table, chart)
     groups = book.groups()
     if wanted("heterogeneity") and groups:
-        result = analytics.heterogeneity(scope, groups=groups)
+        result = shown("heterogeneity", analytics.heterogeneity(scope, groups=groups))
         charts_html = [
             charts.bar_chart(
                 [
-                    {"label": c["name"], "value": c["share"], "ci": c["share_ci"], "link": c["link"]}
+                    {
+                        "label": c["name"],
+                        "value": hidden if c["share"] is None else c["share"],
+                        "ci": c["share_ci"],
+                        "link": c["link"],
+                    }
                     for c in g["categories"]
                 ],
                 title=g["group"]["name"],
@@ -323,7 +355,7 @@ def compute(project, data, book, only=None):
     group = data.get("group") or (groups[0] if groups else None)
     attribute = data.get("attribute") or "participant_type"
     if wanted("crosstab") and group:
-        result = analytics.crosstab(scope, group=group, attribute=attribute)
+        result = shown("crosstab", analytics.crosstab(scope, group=group, attribute=attribute))
         chart = charts.heatmap(
             [r["name"] for r in result["rows"]],
             [c["label"] for c in result["columns"]],
@@ -337,24 +369,32 @@ def compute(project, data, book, only=None):
         saved = SavedQuery.objects.filter(project=project, pk=data["saved"]).first()
         expression = saved.expression if saved else ""
     if wanted("query") and expression:
-        result = analytics.run_query(scope, expression)
+        result = shown("query", analytics.run_query(scope, expression))
         sections["query"] = (result, query_table(result), "")
     if wanted("cooccurrence"):
-        result = analytics.cooccurrence(
-            scope if scope.unit != "words" else replace(scope, unit="participants"),
-            mode=data.get("mode") or "overlap",
-            distance=data.get("distance") or 0,
+        result = shown(
+            "cooccurrence",
+            analytics.cooccurrence(
+                scope if scope.unit != "words" else replace(scope, unit="participants"),
+                mode=data.get("mode") or "overlap",
+                distance=data.get("distance") or 0,
+            ),
         )
+        links = drilldown.links(scope, result)  # cell (i, j): code i's passages with code j
         chart = charts.heatmap(
             [c["name"] for c in result["codes"]],
             [c["name"] for c in result["codes"]],
             result["counts"],
             title="Co-occurrence",
+            links=links,
         )
-        sections["cooccurrence"] = (result, cooccurrence_table(result), chart)
+        sections["cooccurrence"] = (result, cooccurrence_table(result, links), chart)
     if wanted("matrix"):
-        result = analytics.participant_code_matrix(
-            scope, value=data.get("value") or "presence", cluster=bool(data.get("cluster"))
+        result = shown(
+            "matrix",
+            analytics.participant_code_matrix(
+                scope, value=data.get("value") or "presence", cluster=bool(data.get("cluster"))
+            ),
         )
         template = result["link_template"]
         chart = charts.heatmap(
@@ -369,10 +409,12 @@ def compute(project, data, book, only=None):
         )
         sections["matrix"] = (result, matrix_table(result), chart)
     if wanted("profiles") and groups:
-        result = analytics.profiles(scope, groups=groups, clusters=data.get("clusters") or 4)
+        result = shown(
+            "profiles", analytics.profiles(scope, groups=groups, clusters=data.get("clusters") or 4)
+        )
         sections["profiles"] = (result, profiles_table(result), "")
     if wanted("saturation"):
-        result = analytics.saturation(scope)
+        result = shown("saturation", analytics.saturation(scope))
         series = [("all coders", [p["cumulative"] for p in result["points"]])] + [
             (c["username"], [p["per_coder"][str(c["id"])]["cumulative"] for p in result["points"]])
             for c in result["coders"]
@@ -383,7 +425,7 @@ def compute(project, data, book, only=None):
         sections["saturation"] = (result, saturation_table(result), chart)
     numeric = data.get("numeric")
     if wanted("events") and numeric:
-        result = analytics.events_vs_people(scope, attribute=numeric)
+        result = shown("events", analytics.events_vs_people(scope, attribute=numeric))
         chart = charts.bar_chart(
             [{"label": f"{d['value']:g}", "value": d["participants"]} for d in result["distribution"]],
             title="Distribution",
@@ -414,7 +456,9 @@ def dashboard(request, project_pk):
     status = 200
     if form.is_valid():
         try:
-            context["sections"] = compute(project, form.cleaned_data, book)
+            context["sections"] = compute(
+                project, form.cleaned_data, book, k=threshold(membership), membership=membership
+            )
         except ValidationError as error:
             for field, messages in error.message_dict.items():
                 form.add_error(field if field in form.fields else None, messages)
@@ -450,7 +494,9 @@ def download(request, project_pk, table, fmt):
         problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in form.errors.items())
         return HttpResponse(f"Check the filters: {problems}", status=400, content_type="text/plain")
     try:
-        sections = compute(project, form.cleaned_data, book, only=table)
+        sections = compute(
+            project, form.cleaned_data, book, only=table, k=threshold(membership), membership=membership
+        )
     except ValidationError as error:
         return HttpResponse("; ".join(error.messages), status=400, content_type="text/plain")
     if table not in sections:
@@ -458,6 +504,13 @@ def download(request, project_pk, table, fmt):
     _, data, _ = sections[table]
     rows = [[safe_cell(h) for h in data.headers]] + [[safe_cell(c.value) for c in row] for row in data.rows]
     filename = f"{table}-project-{project.pk}.{fmt}"
+    audit.record_read(
+        project=project,
+        action="analytics.downloaded",
+        target_type="project",
+        target_id=project.pk,
+        detail={"kind": f"{table}.{fmt}", "role": membership.role},
+    )
     if fmt == "csv":
         buffer = io.StringIO()
         buffer.write("\ufeff")

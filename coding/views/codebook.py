@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
+from interviews import audit
 from interviews.access import get_membership, require_role
 from interviews.forms import add_service_errors
 from interviews.models import Role
@@ -90,7 +91,7 @@ def _code_initial(code) -> dict:
 def _render_codebook(request, membership, *, bound=None, status=200):
     """The page; ``bound`` = ``(code_pk or "new", form_name, form)`` re-shows a rejected form."""
     project = membership.project
-    roots = selectors.code_tree(project)
+    roots = selectors.code_tree(project, membership=membership)
     flat = selectors.flatten_tree(roots)
     can_edit = membership.has_role(Role.SUPERVISOR)
     bound_key, bound_name, bound_form = bound or (None, None, None)
@@ -263,6 +264,14 @@ def code_split(request, project_pk, code_pk):
                 messages.success(request, f"{moved} passage(s) moved from {code.name!r} to {target.name!r}.")
                 return redirect(_code_page(target))
         status = 400
+    # The page shows every passage of the code: a read of transcript text.
+    audit.record_read(
+        project=membership.project,
+        action="passages.retrieved",
+        target_type="code",
+        target_id=code.pk,
+        detail={"view": "code split", "role": membership.role, "passages": len(codings)},
+    )
     chosen = {str(v) for v in form["codings"].value() or []}
     context = {
         "project": membership.project,

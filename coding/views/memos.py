@@ -56,8 +56,11 @@ def memo_list(request, project_pk):
     members = list(project.memberships.select_related("user").order_by("user__username"))
     filter_form = MemoFilterForm(request.GET, members=members)
     if filter_form.is_valid():
-        memos = selectors.memos_filtered(
-            project, kind=filter_form.cleaned_data["kind"], author_id=filter_form.cleaned_data["author"]
+        memos = selectors.visible_memos(
+            membership,
+            selectors.memos_filtered(
+                project, kind=filter_form.cleaned_data["kind"], author_id=filter_form.cleaned_data["author"]
+            ),
         )
     else:
         memos = project.memos.none()

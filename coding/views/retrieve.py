@@ -8,16 +8,19 @@ import csv
 
 from django import forms
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
+from interviews import audit
 from interviews.access import get_membership
+from interviews.models import InterviewStatus
 from interviews.selectors import filter_participants_by_attribute
 
-from .. import selectors
+from .. import analytics, drilldown, selectors
 
 PAGE_SIZE = 50
 
@@ -30,13 +33,42 @@ class RetrieveForm(forms.Form):
     participant = forms.TypedChoiceField(coerce=int, empty_value=None, required=False, label="Participant")
     attr = forms.ChoiceField(required=False, label="Participant attribute")
     value = forms.CharField(required=False, max_length=200, label="equals")
+    # The analytics' scope, so that a number on the dashboard opens exactly its passages
+    # (``coding.drilldown``): co-occurrence with a second code, statuses, speech, population.
+    with_code = forms.TypedChoiceField(
+        coerce=int, empty_value=None, required=False, label="Occurring together with code"
+    )
+    together = forms.ChoiceField(
+        choices=[
+            ("overlap", "in overlapping passages"),
+            ("nearby", "in nearby passages"),
+            ("participant", "for the same participant"),
+        ],
+        required=False,
+        label="Together",
+    )
+    distance = forms.IntegerField(
+        required=False, min_value=0, max_value=1_000_000, label="Nearby: at most (characters apart)"
+    )
+    status = forms.MultipleChoiceField(
+        choices=InterviewStatus.choices, required=False, label="Interview status"
+    )
+    speech = forms.ChoiceField(
+        choices=[("", "Everyone's turns"), ("participant", "Only participant speech")],
+        required=False,
+        label="Speech",
+    )
+    where = forms.CharField(required=False, max_length=2000, label="Only participants matching")
 
-    def __init__(self, *args, codes, coders, interviews, definitions, participants, **kwargs):
+    def __init__(self, *args, codes, coders, interviews, definitions, participants, consensus=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["code"].choices = [("", "All codes")] + [
             (c.pk, "\u2003" * c.depth + c.name) for c in codes
         ]
-        self.fields["coder"].choices = [("", "All coders")] + [(m.user_id, m.user.username) for m in coders]
+        self.fields["with_code"].choices = [("", "—")] + self.fields["code"].choices[1:]
+        self.fields["coder"].choices = (
+            [("", "All coders")] + [(m.user_id, m.user.username) for m in coders] + list(consensus)
+        )
         self.fields["interview"].choices = [("", "All interviews")] + [(i.pk, i.title) for i in interviews]
         self.fields["attr"].choices = [("", "Any")] + [(d.key, d.label) for d in definitions]
         self.fields["participant"].choices = [("", "All participants")] + [
@@ -122,6 +154,47 @@ def _csv_response(request, project, codings, context, pseudonyms):
     return response
 
 
+def _in_analytics_scope(membership, data, codings):
+    """Only the codings the analytics count under the chosen scope, when one is chosen;
+    with ``with_code``, only those co-occurring with it (ValidationError naming the field)."""
+    if data["with_code"] is None and not (data["status"] or data["speech"] or data["where"]):
+        return codings
+    scope = analytics.make_scope(
+        membership.project,
+        coder_id=data["coder"],
+        statuses=data["status"],
+        include_interviewer=data["speech"] != "participant",
+        where=data["where"],
+        membership=membership,
+    )
+    if data["with_code"] is None:
+        return codings.filter(id__in=analytics.eligible_codings(scope).values("id"))
+    if data["code"] is None:
+        raise ValidationError({"code": "Choose the code whose passages to show with the second code."})
+    together = drilldown.cooccurring_codings(
+        scope,
+        code_id=data["code"],
+        with_code_id=data["with_code"],
+        mode=data["together"] or "overlap",
+        distance=data["distance"] or 0,
+    )
+    return codings.filter(id__in=together.values("id"))
+
+
+def _filter_summary(data: dict) -> dict:
+    """The filters in use, as plain JSON values for the audit trail."""
+    summary = {}
+    for key, value in data.items():
+        if value is None or value is False or value in ("", [], ()):
+            continue
+        if isinstance(value, (list, tuple)):
+            value = [v if isinstance(v, (int, str)) else str(v) for v in value]
+        elif not isinstance(value, (int, str, bool)):
+            value = str(value)
+        summary[key] = value
+    return summary
+
+
 @login_required
 @require_safe
 def retrieve(request, project_pk):
@@ -136,6 +209,7 @@ def retrieve(request, project_pk):
         request.GET,
         codes=codes,
         coders=coders,
+        consensus=[(project.consensus_user_id, "Consensus")] if project.consensus_user_id else [],
         interviews=interviews,
         definitions=definitions,
         participants=participant_choices,
@@ -165,8 +239,31 @@ def retrieve(request, project_pk):
         interview_id=data["interview"],
         participants=participants,
     )
+    try:
+        codings = _in_analytics_scope(membership, data, codings)
+    except ValidationError as error:
+        for name, messages in error.message_dict.items():
+            form.add_error(name if name in form.fields else None, messages)
+        return render(request, "coding/retrieve.html", context, status=400)
+    # Blind coding: other coders' passages on a blind interview are not shown (page and CSV).
+    codings = selectors.visible_codings(membership, codings)
     pseudonyms = selectors.interview_participants(project)
-    if request.GET.get("format") == "csv":
+    as_csv = request.GET.get("format") == "csv"
+    # One read per request, naming the filters: passages with context are transcript text.
+    audit.record_read(
+        project=project,
+        action="passages.exported" if as_csv else "passages.retrieved",
+        target_type="project",
+        target_id=project.pk,
+        interview_id=data["interview"],
+        detail={
+            "view": "retrieve CSV" if as_csv else "retrieve",
+            "role": membership.role,
+            "filters": _filter_summary(data),
+            **({} if as_csv else {"page": request.GET.get("page") or "1"}),
+        },
+    )
+    if as_csv:
         return _csv_response(request, project, codings, selectors.CONTEXT_CHARS, pseudonyms)
     # Page over ids first, so the database cuts context for this page's rows only.
     page = Paginator(codings.values_list("id", flat=True), PAGE_SIZE).get_page(request.GET.get("page"))

@@ -56,18 +56,40 @@ function csrfToken() {
   return match ? decodeURIComponent(match.slice("csrftoken=".length)) : "";
 }
 
-async function api(method, url, body) {
+// ``headers`` adds request headers: If-Match (the coding's version, so a change made meanwhile
+// by someone else is refused with 412 instead of overwritten) or Idempotency-Key (so a create
+// retried after a network failure makes one coding, not two).
+async function api(method, url, body, headers = {}) {
   state.writes++; // a poll that was under way when this write started is stale
-  const response = await fetch(url, {
+  const request = {
     method,
     credentials: "same-origin",
     headers: {
       Accept: "application/json",
       "Content-Type": "application/json",
       "X-CSRFToken": csrfToken(),
+      ...headers,
     },
     body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  };
+  let response;
+  try {
+    response = await fetch(url, request);
+  } catch (err) {
+    // The network failed: only a request that is safe to repeat is sent once more.
+    if (!headers["Idempotency-Key"]) throw err;
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    response = await fetch(url, request);
+  }
+  if (response.status === 412) {
+    poll(); // fetch what the other person changed
+    const error = new Error(
+      "Someone else changed this passage meanwhile, so your change was not saved. " +
+        "The page now shows their version; make your change again if it is still needed.",
+    );
+    error.status = 412;
+    throw error;
+  }
   if (response.status === 204) return null;
   let payload = null;
   try {
@@ -80,7 +102,20 @@ async function api(method, url, body) {
     error.status = response.status;
     throw error;
   }
+  const etag = response.headers.get("ETag");
+  if (etag && payload && typeof payload === "object") payload.etag = etag;
   return payload;
+}
+
+function versionOf(id) {
+  const coding = data.codings.find((c) => c.id === id);
+  return coding && coding.etag ? { "If-Match": coding.etag } : {};
+}
+
+function newRequestKey() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
 function describeError(payload, status) {
@@ -568,6 +603,7 @@ function normalise(coding) {
     comment: coding.comment || "",
     needs_review: coding.needs_review,
     updated_at: coding.updated_at,
+    etag: coding.etag,
   };
 }
 
@@ -585,13 +621,14 @@ function removeCoding(id) {
 }
 
 async function postCoding(snapshot) {
-  const created = await api("POST", urls.codings, {
+  const body = {
     interview: data.interview.id,
     code: snapshot.code_id,
     start: snapshot.start,
     end: snapshot.end,
     comment: snapshot.comment || "",
-  });
+  };
+  const created = await api("POST", urls.codings, body, { "Idempotency-Key": newRequestKey() });
   return upsertCoding(created);
 }
 
@@ -662,14 +699,14 @@ async function updateCoding(id, changes, { remember = true } = {}) {
   for (const key of Object.keys(changes)) previous[key] = before[key];
   const body = {};
   for (const [key, value] of Object.entries(changes)) body[key === "code_id" ? "code" : key] = value;
-  const updated = upsertCoding(await api("PATCH", `${urls.codings}${id}/`, body));
+  const updated = upsertCoding(await api("PATCH", `${urls.codings}${id}/`, body, versionOf(id)));
   if (remember) record({ type: "update", key: { id }, before: previous, after: changes });
   return updated;
 }
 
 async function deleteCoding(id) {
   const coding = data.codings.find((c) => c.id === id);
-  await api("DELETE", `${urls.codings}${id}/`);
+  await api("DELETE", `${urls.codings}${id}/`, undefined, versionOf(id));
   removeCoding(id);
   record({ type: "delete", key: { id }, snapshot: { ...coding } });
 }
@@ -680,7 +717,7 @@ async function runAction(action, direction) {
   const { type, key } = action;
   const reverse = direction === "undo";
   if ((type === "create" && reverse) || (type === "delete" && !reverse)) {
-    await api("DELETE", `${urls.codings}${key.id}/`);
+    await api("DELETE", `${urls.codings}${key.id}/`, undefined, versionOf(key.id));
     removeCoding(key.id);
   } else if (type === "create" || type === "delete") {
     const coding = await postCoding(action.snapshot);
@@ -689,7 +726,7 @@ async function runAction(action, direction) {
     const values = reverse ? action.before : action.after;
     const body = {};
     for (const [k, v] of Object.entries(values)) body[k === "code_id" ? "code" : k] = v;
-    upsertCoding(await api("PATCH", `${urls.codings}${key.id}/`, body));
+    upsertCoding(await api("PATCH", `${urls.codings}${key.id}/`, body, versionOf(key.id)));
   }
 }
 
@@ -802,6 +839,7 @@ function refreshEditor() {
     return;
   }
   const editable = mayChange(coding);
+  $("wb-editor").dataset.coding = coding.id; // coding_comments.js loads this coding's comments
   $("wb-editor-who").textContent = `${codeName(coding.code_id)} — coded by ${coderName(coding)}${
     coding.needs_review ? " — needs review after a transcript change" : ""
   }`;

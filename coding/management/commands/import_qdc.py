@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from coding.refi import import_
+from interviews.audit import acting_as
 from interviews.models import Project
 
 
@@ -23,7 +24,8 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"{file} is not a file.")
         try:
-            report = import_.import_qdc(project=project, data=file.read_bytes())
+            with acting_as(None, "command"):
+                report = import_.import_qdc(project=project, data=file.read_bytes())
         except ValidationError as exc:
             raise CommandError("Nothing was imported: " + "; ".join(exc.messages))
         for line in report.lines():

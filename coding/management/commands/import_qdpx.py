@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from coding.refi import import_
+from interviews.audit import acting_as
 
 
 class Command(BaseCommand):
@@ -28,9 +29,10 @@ class Command(BaseCommand):
         if not file.is_file():
             raise CommandError(f"{file} is not a file.")
         try:
-            report = import_.import_qdpx(
-                data=file.read_bytes(), owner=user, already_anonymised=already_anonymised, name=name
-            )
+            with acting_as(user, "command"):
+                report = import_.import_qdpx(
+                    data=file.read_bytes(), owner=user, already_anonymised=already_anonymised, name=name
+                )
         except ValidationError as exc:
             raise CommandError("Nothing was imported: " + "; ".join(exc.messages))
         self.stdout.write(self.style.SUCCESS(f"Created project {report.project_id}."))

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from coding.demo import DEMO_PROJECT_NAME, DEMO_URL, DEMO_USERS, load_demo
+from interviews.audit import acting_as
 
 
 class Command(BaseCommand):
@@ -22,7 +23,8 @@ class Command(BaseCommand):
     def handle(self, *args, reset: bool = False, **options):
         if getattr(settings, "PRODUCTION", False):
             raise CommandError("The demo has public passwords; it cannot be loaded with APP_ENV=production.")
-        result = load_demo(reset=reset)
+        with acting_as(None, "command"):
+            result = load_demo(reset=reset)
         counts = result.counts
         if result.created:
             self.stdout.write(self.style.SUCCESS(f"Created the demo project “{DEMO_PROJECT_NAME}”."))

@@ -1,0 +1,294 @@
+"""Real servers for the resilience suite: a private PostgreSQL cluster and gunicorn.
+
+The fault tests stop PostgreSQL with ``pg_ctl stop -m immediate``, so they never touch the shared
+server on 5432: ``PrivatePostgres`` initdb's a throw-away cluster in a temporary folder on its own
+port (as the ``postgres`` user when we are root, which PostgreSQL refuses to run as), with the
+default durability settings (fsync and synchronous_commit on) so a crash test means something.
+``Gunicorn`` serves the app against any DATABASE_URL on 127.0.0.1. Both are context managers and
+leave nothing running. Used by tests/resilience and benchmarks/load.py.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = sys.executable
+PG_BIN_CANDIDATES = sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)
+
+
+def pg_bin(name: str) -> str:
+    for folder in PG_BIN_CANDIDATES:
+        if (folder / name).exists():
+            return str(folder / name)
+    found = shutil.which(name)
+    if not found:
+        raise RuntimeError(f"PostgreSQL's {name} is not installed")
+    return found
+
+
+def postgres_available() -> bool:
+    try:
+        pg_bin("initdb")
+        pg_bin("pg_ctl")
+    except RuntimeError:
+        return False
+    return True
+
+
+def free_port(preferred: int | None = None) -> int:
+    for port in ([preferred] if preferred else []) + [0]:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError("no free port")
+
+
+def _as_postgres(cmd: list[str]) -> list[str]:
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *cmd]
+    return cmd
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of our own: ``start()``, ``crash()`` (stop -m immediate), ``stop()``."""
+
+    def __init__(self, port: int | None = None):
+        self.port = free_port(port or 55432)
+        self.base = Path(tempfile.mkdtemp(prefix="qc-pg-"))
+        self.data = self.base / "data"
+        self.log = self.base / "postgres.log"
+        if os.geteuid() == 0:
+            shutil.chown(self.base, "postgres", "postgres")
+        subprocess.run(
+            _as_postgres(
+                [pg_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8"]
+            ),
+            check=True,
+            capture_output=True,
+        )
+
+    def url(self, dbname: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{dbname}"
+
+    def _pg_ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            _as_postgres([pg_bin("pg_ctl"), "-D", str(self.data), *args]),
+            check=check,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+
+    def start(self) -> None:
+        options = f"-p {self.port} -k {self.base} -c listen_addresses=127.0.0.1 -c max_connections=200"
+        self._pg_ctl("-l", str(self.log), "-w", "-t", "60", "-o", options, "start")
+
+    def crash(self) -> None:
+        """Stop at once, as a power cut would: no checkpoint, crash recovery on the next start."""
+        self._pg_ctl("-m", "immediate", "-w", "stop")
+
+    def stop(self) -> None:
+        self._pg_ctl("-m", "fast", "-w", "stop", check=False)
+
+    def psql(self, sql: str, dbname: str = "postgres") -> str:
+        return subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", dbname, "-Atqc", sql],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+
+    def create_database(self, name: str) -> str:
+        self.psql(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def close(self) -> None:
+        self.stop()
+        shutil.rmtree(self.base, ignore_errors=True)
+
+    def __enter__(self) -> PrivatePostgres:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def app_env(database_url: str, **extra: str) -> dict[str, str]:
+    """Environment for manage.py and gunicorn: test profile (DEBUG off), eager tasks unless a broker
+    is named, quiet logs."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE", "CELERY_BROKER_URL"}}
+    env.update(
+        {
+            "APP_ENV": "test",
+            "DEBUG": "false",
+            "DATABASE_URL": database_url,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    env.update(extra)
+    return env
+
+
+def manage(database_url: str, *args: str, **extra_env: str) -> str:
+    done = subprocess.run(
+        [PYTHON, str(ROOT / "manage.py"), *args],
+        cwd=ROOT,
+        env=app_env(database_url, **extra_env),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def seed(database_url: str, **options) -> dict:
+    """Migrate and seed through tests/resilience/seed.py in its own process; returns its JSON."""
+    manage(database_url, "migrate", "--noinput")
+    args = []
+    for key, value in options.items():
+        flag = f"--{key.replace('_', '-')}"
+        if value is True:
+            args.append(flag)
+        elif value is not False:
+            args += [flag, str(value)]
+    done = subprocess.run(
+        [PYTHON, "-m", "tests.resilience.seed", *args],
+        cwd=ROOT,
+        env=app_env(database_url),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if done.returncode:
+        raise RuntimeError(f"seeding failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+class Gunicorn:
+    """``gunicorn config.wsgi`` on 127.0.0.1 (sync workers with threads), stopped on exit."""
+
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        workers: int = 2,
+        threads: int = 4,
+        port: int | None = None,
+        extra_args: tuple[str, ...] = (),
+        **env,
+    ):
+        self.port = free_port(port)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = Path(tempfile.mkstemp(prefix="qc-gunicorn-", suffix=".log")[1])
+        self.cmd = [
+            str(Path(PYTHON).parent / "gunicorn"),
+            "config.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--timeout",
+            "600",  # a slow request on a busy machine is measured, not killed
+            "--graceful-timeout",
+            "5",
+            "--keep-alive",
+            "30",  # longer than any client's pause, so no request races a closing connection
+            "--no-control-socket",  # several servers may run at once
+            *extra_args,
+        ]
+        self.env = app_env(database_url, **env)
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            self.cmd,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited:\n{self.log()}")
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{self.url}/accounts/login/", timeout=5) as answer,  # noqa: S310
+            ):
+                if answer.status == 200:
+                    return
+            time.sleep(0.3)
+        raise RuntimeError(f"gunicorn did not answer within 60 s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def worker_pids(self) -> list[int]:
+        import psutil
+
+        return [child.pid for child in psutil.Process(self.process.pid).children()]
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def __enter__(self) -> Gunicorn:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+        self.log_path.unlink(missing_ok=True)
+
+
+def request(method: str, url: str, *, token: str | None = None, body=None, timeout: float = 10):
+    """(status, headers, parsed JSON or text) for one request; never raises for HTTP errors."""
+    data = None if body is None else json.dumps(body).encode()
+    headers = {"Accept": "application/json"}
+    if data is not None:
+        headers["Content-Type"] = "application/json"
+    if token:
+        headers["Authorization"] = f"Token {token}"
+    req = urllib.request.Request(url, data=data, method=method, headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as answer:  # noqa: S310
+            raw, status, head = answer.read(), answer.status, answer.headers
+    except urllib.error.HTTPError as error:
+        raw, status, head = error.read(), error.code, error.headers
+    text = raw.decode("utf-8", "replace")
+    try:
+        return status, head, json.loads(text)
+    except ValueError:
+        return status, head, text
