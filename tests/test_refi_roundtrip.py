@@ -299,9 +299,7 @@ _examples = itertools.count()
 @given(tokens=st.lists(st.sampled_from(TOKENS), min_size=3, max_size=60), data=st.data())
 def test_random_unicode_texts_and_passages_survive_export_and_import(team, tokens, data):
     text = "x" + "".join(tokens)
-    participant = services.create_participant(
-        project=team.project, pseudonym=f"R-{next(_examples)}"
-    )
+    participant = services.create_participant(project=team.project, pseudonym=f"R-{next(_examples)}")
     interview = services.create_interview(
         participant=participant, title="Random", text=text, anonymised_by=team.owner
     )
