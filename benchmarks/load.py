@@ -153,6 +153,7 @@ def percentile(times: dict[int, int], q: float) -> float:
 
 def main(argv=None) -> int:
     import argparse
+    import shutil
     import subprocess
     import tempfile
     import threading
@@ -242,6 +243,7 @@ def main(argv=None) -> int:
         stored = int(pg.psql("SELECT count(*) FROM coding_coding", dbname="load")) - seeded
 
     result = json.loads((tmp / "result.json").read_text())
+    shutil.rmtree(tmp, ignore_errors=True)
     stats, acked = result["stats"], result["acked"]
     print(
         f"\nLD1: {args.users} simulated coders for {args.duration} s against gunicorn "

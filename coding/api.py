@@ -158,7 +158,11 @@ class CodingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSco
         return selectors.visible_codings(self.membership, selectors.codings_for_project(self.project))
 
     def _fresh(self, coding):
-        return self.get_queryset().get(pk=coding.pk)
+        return selectors.attach_quotes([self.get_queryset().get(pk=coding.pk)])[0]
+
+    def paginate_queryset(self, queryset):
+        # Quotes are cut for the page only, from one read of each interview's text.
+        return selectors.attach_quotes(super().paginate_queryset(queryset))
 
     def _record_read(self, coding=None):
         """Codings carry their quote: listing or opening them is a read of transcript text."""
@@ -182,8 +186,9 @@ class CodingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSco
         return response
 
     def retrieve(self, request, *args, **kwargs):
-        response = super().retrieve(request, *args, **kwargs)
-        self._record_read(self.get_object())
+        coding = self.get_object()
+        response = self.respond(selectors.attach_quotes([coding])[0])
+        self._record_read(coding)
         return response
 
     @extend_schema(

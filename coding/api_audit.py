@@ -113,5 +113,5 @@ class AuditEventViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
     def restore(self, request, project_pk=None, pk=None):
         """Bring back the coding a ``coding.deleted`` event recorded (400 if it cannot come back)."""
         coding = services.restore_coding(event=self.get_object(), by=request.user)
-        coding = selectors.codings_for_project(self.project).get(pk=coding.pk)
+        coding = selectors.attach_quotes([selectors.codings_for_project(self.project).get(pk=coding.pk)])[0]
         return self.respond(coding, status_code=status.HTTP_201_CREATED, serializer_class=CodingOutput)

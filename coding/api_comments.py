@@ -17,7 +17,9 @@ from .models import CodingComment
 
 class CommentOutput(serializers.ModelSerializer):
     author_username = serializers.CharField(source="author.username", read_only=True)
-    resolved_by_username = serializers.CharField(source="resolved_by.username", read_only=True, default=None)
+    resolved_by_username = serializers.CharField(
+        source="resolved_by.username", read_only=True, default=None, allow_null=True
+    )
 
     class Meta:
         model = CodingComment

@@ -94,6 +94,7 @@ class DisagreementViewSet(ProjectScopedViewSet):
     http_method_names = ["get", "head", "options"]
     pagination_class = None
     filter_backends: list = []
+    answers_one_object = True  # the schema shows one object, not an array (config/schema.py)
 
     @extend_schema(
         parameters=[DisagreementQuery],
@@ -142,18 +143,23 @@ class ConsensusViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
         if getattr(self, "swagger_fake_view", False):
             return Coding.objects.none()
         layer = consensus_coder(self.project)
-        return selectors.with_quote(
+        return (
             Coding.objects.filter(project=self.project, interview=_interview(self), coder=layer)
             .select_related("code", "coder")
             .order_by("start", "end", "id")
         )
+
+    def list(self, request, project_pk=None, interview_pk=None):
+        codings = selectors.attach_quotes(self.get_queryset())
+        return Response(self.get_serializer(codings, many=True).data)
 
     @extend_schema(request=SettleInput, responses={201: CodingOutput})
     def create(self, request, project_pk=None, interview_pk=None):
         interview = _interview(self)
         data = self.validated(SettleInput)
         coding = consensus.settle(interview=interview, by=request.user, **data)
-        return self.respond(self.get_queryset().get(pk=coding.pk), status_code=status.HTTP_201_CREATED)
+        coding = selectors.attach_quotes([self.get_queryset().get(pk=coding.pk)])[0]
+        return self.respond(coding, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: UndoOutput})
     def destroy(self, request, project_pk=None, interview_pk=None, pk=None):

@@ -118,6 +118,7 @@ class AssignmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Projec
         review.unassign(assignment=self.get_object(), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
+    @extend_schema(responses=AssignmentOutput(many=True))
     @action(detail=False, methods=["get"])
     def mine(self, request, project_pk=None):
         """The signed-in member's own assignments (also for supervisors who code)."""
@@ -168,6 +169,7 @@ class InterviewReviewViewSet(ProjectScopedViewSet):
     write_role = Role.SUPERVISOR
     pagination_class = None
     filter_backends: list = []
+    answers_one_object = True  # the schema shows one object, not an array (config/schema.py)
 
     def _interview(self) -> Interview:
         return get_object_or_404(

@@ -131,8 +131,8 @@ def _classify(group: Group, coders: list[int]) -> None:
 def disagreements(interview: Interview, coders, codes=None) -> Disagreements:
     """Per code, the groups of overlapping codings of ``coders`` (users or ids) on the interview.
 
-    One query reads the coders' and the consensus layer's codings (with quotes cut by the
-    database); grouping is range arithmetic in memory. ``codes``: codes or ids to limit to.
+    One query reads the coders' and the consensus layer's codings (quotes from one read
+    of the text); grouping is range arithmetic in memory. ``codes``: codes or ids to limit to.
     """
     coder_ids = sorted({getattr(c, "pk", c) for c in coders})
     consensus_id = interview.project.consensus_user_id or consensus_coder(interview.project).pk
@@ -142,7 +142,9 @@ def disagreements(interview: Interview, coders, codes=None) -> Disagreements:
         rows = rows.filter(code_id__in=[getattr(c, "pk", c) for c in codes])
     by_code: dict[int, list[Passage]] = {}
     settled: dict[int, list[Passage]] = {}
-    for row in selectors.with_quote(rows).values("id", "code_id", "coder_id", "start", "end", "quote"):
+    values = rows.values("id", "interview_id", "code_id", "coder_id", "start", "end")
+    for row in selectors.attach_quotes(values):
+        del row["interview_id"]
         passage = Passage(**row)
         (settled if passage.coder_id == consensus_id else by_code).setdefault(passage.code_id, []).append(
             passage

@@ -334,7 +334,7 @@ class InterviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Project
         responses=TurnOutput(many=True),
         parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH)],
     )
-    @action(detail=True, methods=["post"], url_path="turns")
+    @action(detail=True, methods=["post"], url_path="turns", pagination_class=None)
     def set_turns(self, request, project_pk=None, pk=None):
         """Replace the speaker turns of the transcript."""
         instance = self.get_object()

@@ -195,7 +195,7 @@ def test_turns_lie_inside_the_text_and_do_not_overlap(demo):
 def test_every_coding_quotes_a_nonempty_passage_of_its_interview(demo):
     """The quote the database cuts (code points) is exactly text[start:end] in Python."""
     texts = dict(Interview.objects.filter(project=demo).values_list("id", "text"))
-    codings = list(selectors.with_quote(Coding.objects.filter(project=demo)))
+    codings = list(selectors.attach_quotes(Coding.objects.filter(project=demo)))
     assert len(codings) > 1000
     for coding in codings:
         text = texts[coding.interview_id]
@@ -206,7 +206,7 @@ def test_every_coding_quotes_a_nonempty_passage_of_its_interview(demo):
 
 def test_first_coder_codes_whole_sentences(demo):
     """coder1 codes exactly the sentences that state a fact: an offset slip would cut a word."""
-    for coding in selectors.with_quote(Coding.objects.filter(project=demo, coder__username="coder1")):
+    for coding in selectors.attach_quotes(Coding.objects.filter(project=demo, coder__username="coder1")):
         quote = coding.quote
         assert quote == quote.strip()
         assert quote[-1] in ".!?؟", quote
@@ -216,7 +216,7 @@ def test_first_coder_codes_whole_sentences(demo):
 def test_codings_land_on_the_sentences_that_state_the_facts(demo):
     arabic = Interview.objects.get(project=demo, language="Arabic")
     quotes = defaultdict(set)
-    for c in selectors.with_quote(arabic.codings.filter(coder__username="coder1").select_related("code")):
+    for c in selectors.attach_quotes(arabic.codings.filter(coder__username="coder1").select_related("code")):
         quotes[c.code.name].add(c.quote)
     assert (
         "كان عمري اثنين وعشرين عاماً عندما وصلني طلب الالتحاق بالخدمة العسكرية."
@@ -225,7 +225,7 @@ def test_codings_land_on_the_sentences_that_state_the_facts(demo):
     assert quotes["Claim not registered"] == {"قلت لهم بالإنجليزية: أريد اللجوء، لكنهم لم يكتبوا شيئاً."}
     emoji_codings = [
         c
-        for c in selectors.with_quote(
+        for c in selectors.attach_quotes(
             Coding.objects.filter(project=demo, coder__username="coder1", code__name="Paid intermediary")
         )
         if "🏃" in c.quote
@@ -327,7 +327,7 @@ def test_astral_emoji_sit_before_coded_passages(demo):
         assert interview.codings.filter(start__gt=first_emoji).exists()
     assert any(
         any(ord(ch) > 0xFFFF for ch in c.quote)
-        for c in selectors.with_quote(Coding.objects.filter(interview__in=with_emoji))
+        for c in selectors.attach_quotes(Coding.objects.filter(interview__in=with_emoji))
     )
 
 

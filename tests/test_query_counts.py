@@ -24,7 +24,7 @@ PINNED = {
     "participants": 4,
     "interviews": 3,
     "codes": 3,
-    "codings": 4,  # + the audit trail's read row (codings carry their quotes)
+    "codings": 5,  # + the texts the quotes are cut from (one read each) + the audit trail's read row
     "memos": 3,
 }
 

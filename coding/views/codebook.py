@@ -237,10 +237,10 @@ def code_split(request, project_pk, code_pk):
     membership = get_membership(user=request.user, project_id=project_pk)
     require_role(membership, Role.SUPERVISOR)
     code = _code_of(membership, code_pk)
-    codings = list(
-        selectors.with_quote(
-            code.codings.select_related("interview", "coder").defer("interview__text")
-        ).order_by("interview__title", "interview_id", "start", "id")
+    codings = selectors.attach_quotes(
+        code.codings.select_related("interview", "coder")
+        .defer("interview__text")
+        .order_by("interview__title", "interview_id", "start", "id")
     )
     flat = selectors.flatten_tree(selectors.code_tree(membership.project))
     target_choices = [(c.pk, _label(c)) for c in flat if c.pk != code.pk and c.is_codable]
