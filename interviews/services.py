@@ -66,38 +66,34 @@ def update_project(
         project.name = name.strip()
     if description is not None:
         project.description = description
-    if min_cell_size is not None and min_cell_size != project.min_cell_size:
+    if min_cell_size is not None:
         if not 0 <= min_cell_size <= 100:
             raise ValidationError({"min_cell_size": "Give a number from 0 (show every count) to 100."})
-        audit.record(
-            project=project,
-            action="project.min_cell_size_changed",
-            target_type="project",
-            target_id=project.pk,
-            before={"min_cell_size": project.min_cell_size},
-            after={"min_cell_size": min_cell_size},
-        )
-        project.min_cell_size = min_cell_size
+        _change_project_option(project, "min_cell_size", min_cell_size)
     project.save()
     return project
+
+
+def _change_project_option(project: Project, option: str, value) -> None:
+    """Set one of the project's options, with an audit row when it really changes (the caller saves)."""
+    if getattr(project, option) != value:
+        audit.record(
+            project=project,
+            action=f"project.{option}_changed",
+            target_type="project",
+            target_id=project.pk,
+            before={option: getattr(project, option)},
+            after={option: value},
+        )
+        setattr(project, option, value)
 
 
 @transaction.atomic
 def set_blind_coding(*, project: Project, blind_coding: bool) -> Project:
     """Switch blind coding for the whole project: coders see only their own codings on an
     interview until a supervisor reveals it. (Owners and supervisors may; the caller checks.)"""
-    blind_coding = bool(blind_coding)
-    if project.blind_coding != blind_coding:
-        audit.record(
-            project=project,
-            action="project.blind_coding_changed",
-            target_type="project",
-            target_id=project.pk,
-            before={"blind_coding": project.blind_coding},
-            after={"blind_coding": blind_coding},
-        )
-        project.blind_coding = blind_coding
-        project.save(update_fields=["blind_coding", "updated_at"])
+    _change_project_option(project, "blind_coding", bool(blind_coding))
+    project.save(update_fields=["blind_coding", "updated_at"])
     return project
 
 
@@ -115,17 +111,8 @@ def set_two_factor_requirement(*, project: Project, required: bool, verified: bo
                 "sign in with it before requiring it of every member."
             }
         )
-    if project.require_two_factor != required:
-        audit.record(
-            project=project,
-            action="project.require_two_factor_changed",
-            target_type="project",
-            target_id=project.pk,
-            before={"require_two_factor": project.require_two_factor},
-            after={"require_two_factor": required},
-        )
-        project.require_two_factor = required
-        project.save(update_fields=["require_two_factor", "updated_at"])
+    _change_project_option(project, "require_two_factor", required)
+    project.save(update_fields=["require_two_factor", "updated_at"])
     return project
 
 
