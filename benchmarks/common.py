@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_BENCH = ROOT.parent / "shared" / "bench"
+# A copy of ../shared/bench/corpus.py (see benchmarks/corpus/PROVENANCE.md).
+SHARED_BENCH = ROOT / "benchmarks" / "corpus"
 
 
 def setup_django(name: str) -> None:
@@ -39,7 +40,7 @@ def setup_django(name: str) -> None:
 
 
 def corpus_module():
-    """The shared deterministic corpus (../shared/bench/corpus.py)."""
+    """The shared deterministic corpus (our copy of ../shared/bench/corpus.py)."""
     sys.path.insert(0, str(SHARED_BENCH))
     import corpus
 

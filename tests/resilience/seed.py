@@ -19,7 +19,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED_BENCH = ROOT.parent / "shared" / "bench"
+# A copy of ../shared/bench/corpus.py (see benchmarks/corpus/PROVENANCE.md).
+SHARED_BENCH = ROOT / "benchmarks" / "corpus"
 PASSWORD = "resilience suite password 42"  # noqa: S105 (a throw-away database)
 
 
