@@ -3,6 +3,9 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 APP_ENV=production
 WORKDIR /app
 RUN useradd --create-home --uid 1000 app
+# pg_dump/pg_restore and gpg for manage.py backup_database / restore_database.
+RUN apt-get update && apt-get install -y --no-install-recommends postgresql-client gnupg \
+    && rm -rf /var/lib/apt/lists/*
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .

@@ -9,6 +9,11 @@ database), with the same checksums.
 
 A table's checksum is the sum, modulo 2**256, of the sha256 of each row's values: independent of the
 order rows come back in, sensitive to any changed, missing or extra row.
+
+The backup file holds every transcript, so it is encrypted with a passphrase (GnuPG, symmetric
+AES-256; the passphrase reaches gpg through a pipe, never the command line). The plain dump exists
+only in a private temporary folder beside the output while it is encrypted. The checksum file holds
+table names, counts and digests only, and stays readable.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -103,23 +110,75 @@ def _pg_args(db: dict) -> list[str]:
     return args
 
 
-def _tool(name: str) -> str:
+def _tool(name: str, package: str = "postgresql-client") -> str:
     found = shutil.which(name)
     if not found:
-        raise BackupError(f"{name} is not installed (Debian: apt-get install postgresql-client)")
+        raise BackupError(f"{name} is not installed (Debian: apt-get install {package})")
     return found
+
+
+def _gpg(passphrase: str, *args: str) -> None:
+    """Run gpg in batch mode with its own empty keyring, the passphrase given through a pipe."""
+    gpg = _tool("gpg", "gnupg")
+    read_end, write_end = os.pipe()
+    os.write(write_end, passphrase.encode())
+    os.close(write_end)
+    try:
+        with tempfile.TemporaryDirectory() as home:
+            done = subprocess.run(  # noqa: S603 (a fixed tool, no shell)
+                [gpg, "--homedir", home, "--batch", "--yes", "--quiet", "--pinentry-mode", "loopback"]
+                + ["--passphrase-fd", str(read_end), *args],
+                pass_fds=(read_end,),
+                capture_output=True,
+                text=True,
+            )
+    finally:
+        os.close(read_end)
+    if done.returncode:
+        raise BackupError(f"gpg failed: {done.stderr.strip() or 'wrong passphrase?'}")
+
+
+@contextmanager
+def _private_folder(beside: Path):
+    """A temporary folder only its owner can enter, on the same file system as ``beside``."""
+    with tempfile.TemporaryDirectory(dir=beside.parent, prefix=".backup-") as folder:
+        os.chmod(folder, 0o700)
+        yield Path(folder)
 
 
 def _checksum_file(path: Path) -> Path:
     return path.with_name(path.name + ".checksums.json")
 
 
-def backup(output: Path) -> dict:
-    """Write a backup of the default database to ``output`` (and its checksums beside it)."""
-    db = _pg_settings(None)
-    vendor = _vendor(db)
+def backup(output: Path, *, passphrase: str | None) -> dict:
+    """Write a backup of the default database to ``output``, encrypted with ``passphrase``
+    (None: not encrypted, on the operator's explicit choice), and its checksums beside it."""
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
+    if passphrase is None:
+        manifest = _backup_plain(output)
+    else:
+        with _private_folder(output) as folder:
+            manifest = _backup_plain(folder / "plain")
+            _gpg(
+                passphrase,
+                "--symmetric",
+                "--cipher-algo",
+                "AES256",
+                "--output",
+                str(output),
+                str(folder / "plain"),
+            )
+    output.chmod(0o600)
+    manifest = {**manifest, "encrypted": passphrase is not None}
+    _checksum_file(output).write_text(json.dumps(manifest, indent=1, sort_keys=True))
+    _checksum_file(output).chmod(0o600)
+    return manifest
+
+
+def _backup_plain(output: Path) -> dict:
+    db = _pg_settings(None)
+    vendor = _vendor(db)
     if vendor == "postgresql":
         pg_dump = _tool("pg_dump")
         with psycopg.connect(_pg_conninfo(db)) as conn:
@@ -155,16 +214,18 @@ def backup(output: Path) -> dict:
         finally:
             target.close()
             source.close()
-    output.chmod(0o600)
-    manifest = {"vendor": vendor, "tables": checksums}
-    _checksum_file(output).write_text(json.dumps(manifest, indent=1, sort_keys=True))
-    _checksum_file(output).chmod(0o600)
-    return manifest
+    return {"vendor": vendor, "tables": checksums}
 
 
-def restore(source: Path, *, database_url: str | None = None, replace: bool = False) -> dict:
+_PLAIN_MAGIC = (b"PGDMP", b"SQLite format 3")
+
+
+def restore(
+    source: Path, *, passphrase: str | None, database_url: str | None = None, replace: bool = False
+) -> dict:
     """Restore ``source`` into the default database (or ``database_url``) and verify it against the
-    checksums written with the backup. Refuses a database that already has tables unless ``replace``."""
+    checksums written with the backup. Refuses a database that already has tables unless ``replace``.
+    An encrypted backup needs the ``passphrase`` it was made with."""
     db = _pg_settings(database_url)
     vendor = _vendor(db)
     source = Path(source)
@@ -174,6 +235,20 @@ def restore(source: Path, *, database_url: str | None = None, replace: bool = Fa
     manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else None
     if manifest and manifest["vendor"] != vendor:
         raise BackupError(f"this is a {manifest['vendor']} backup; the target database is {vendor}")
+    with source.open("rb") as head:
+        encrypted = not head.read(16).startswith(_PLAIN_MAGIC)
+    if not encrypted:
+        return _restore_plain(source, db, vendor, manifest, replace)
+    if not passphrase:
+        raise BackupError(
+            "this backup is encrypted: give the passphrase it was made with (BACKUP_PASSPHRASE)"
+        )
+    with _private_folder(source) as folder:
+        _gpg(passphrase, "--decrypt", "--output", str(folder / "plain"), str(source))
+        return _restore_plain(folder / "plain", db, vendor, manifest, replace)
+
+
+def _restore_plain(source: Path, db: dict, vendor: str, manifest: dict | None, replace: bool) -> dict:
     if vendor == "postgresql":
         conninfo = _pg_conninfo(db)
         with psycopg.connect(conninfo, autocommit=True) as conn:

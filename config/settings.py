@@ -365,6 +365,9 @@ IMPORT_STAGING_HOURS = env_int("IMPORT_STAGING_HOURS", 24)
 # sweep deletes them EXPORT_KEEP_HOURS after they were made.
 EXPORT_DIR = Path(env.str("EXPORT_DIR", default=str(BASE_DIR / "var" / "exports")))
 EXPORT_KEEP_HOURS = env_int("EXPORT_KEEP_HOURS", 24)
+# `manage.py backup_database` encrypts with this passphrase (and restore_database decrypts);
+# without it a backup is refused unless --unencrypted is given.
+BACKUP_PASSPHRASE = env.str("BACKUP_PASSPHRASE", default="")
 
 # Transcript text never goes to the logs: log records carry ids only, and the
 # request logger (which would print request bodies in some error paths) only

@@ -11,6 +11,7 @@ memo text and statuses only.
 """
 
 import contextvars
+import logging
 from contextlib import contextmanager
 
 from .models import AuditEvent, AuditKind
@@ -20,6 +21,13 @@ _override = contextvars.ContextVar("audit_override", default=None)
 _summarising = contextvars.ContextVar("audit_summarising", default=False)
 
 
+# Refused requests for project data go to this log, not to the trail: a refused request
+# writes nothing to the database (and an outsider probing ids must not fill it).
+refusals = logging.getLogger("security.refused")
+_PROJECT_PATHS = ("/projects/", "/api/projects/")
+_REFUSED = {401, 403, 404}
+
+
 class AuditContextMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -27,9 +35,21 @@ class AuditContextMiddleware:
     def __call__(self, request):
         token = _request.set(request)
         try:
-            return self.get_response(request)
+            response = self.get_response(request)
         finally:
             _request.reset(token)
+        if response.status_code in _REFUSED and request.path_info.startswith(_PROJECT_PATHS):
+            user = getattr(request, "user", None)
+            # The path holds ids only; the query string (typed filters) is left out.
+            refusals.warning(
+                "refused %s %s with %s for user %s from %s",
+                request.method,
+                request.path_info,
+                response.status_code,
+                user.pk if user is not None and user.is_authenticated else "anonymous",
+                request.META.get("REMOTE_ADDR", ""),
+            )
+        return response
 
 
 @contextmanager

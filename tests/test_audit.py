@@ -5,7 +5,7 @@ nobody edits it, and a deleted coding comes back from it."""
 import json
 
 import pytest
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
@@ -654,3 +654,54 @@ def test_reviewing_an_upload_before_it_is_stored_is_a_read(
     (read,) = reads(team.project, "import.reviewed")
     assert (read.target_id, read.actor) == (import_file.pk, team.supervisor)
     assert "Hello" not in json.dumps(read.after)
+
+
+def _event(team):
+    return audit.record(project=team.project, action="test.made", target_type="project", actor=team.owner)
+
+
+def test_the_database_refuses_to_change_an_audit_event(team):
+    event = _event(team)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).update(action="test.rewritten")
+    assert AuditEvent.objects.get(pk=event.pk).action == "test.made"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the delete guard is PostgreSQL's")
+def test_the_database_refuses_to_delete_an_audit_event_outside_project_deletion(team):
+    event = _event(team)
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.filter(pk=event.pk).delete()
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_deleting_the_project_takes_its_audit_events_and_a_deleted_user_stays_named(team):
+    passer_by = UserFactory(username="passer_by")
+    services.add_member(project=team.project, user=passer_by, role="viewer")
+    event = audit.record(project=team.project, action="test.read", target_type="project", actor=passer_by)
+    services.remove_member(membership=team.project.memberships.get(user=passer_by))
+    passer_by.delete()  # Django sets the actor to NULL: the one change the guard allows
+    event = AuditEvent.objects.get(pk=event.pk)
+    assert event.actor_id is None and event.actor_name == "passer_by"
+    services.delete_project(project=team.project)
+    assert not AuditEvent.objects.filter(project_id=team.project.pk).exists()
+
+
+def test_refused_requests_for_project_data_are_logged_without_their_query(team, api, client, caplog):
+    caplog.set_level("WARNING", logger="security.refused")
+    events_before = AuditEvent.objects.count()
+    outsider = api.as_user(team.outsider)
+    url = f"/api/projects/{team.project.pk}/interviews/{team.interview.pk}/"
+    assert outsider.get(url + "?q=secret-filter").status_code == 404
+    assert (
+        api.as_user(team.viewer).post(f"/api/projects/{team.project.pk}/codes/", {"name": "x"}).status_code
+        == 403
+    )
+    client.force_login(team.outsider)
+    assert client.get(f"/projects/{team.project.pk}/").status_code == 404
+    lines = [r.getMessage() for r in caplog.records if r.name == "security.refused"]
+    assert f"refused GET {url} with 404 for user {team.outsider.pk} from 127.0.0.1" in lines
+    assert any(f"with 403 for user {team.viewer.pk}" in line for line in lines)
+    assert any(f"refused GET /projects/{team.project.pk}/ with 404" in line for line in lines)
+    assert not any("secret-filter" in line for line in lines)
+    assert AuditEvent.objects.count() == events_before

@@ -36,6 +36,25 @@ def checksums(url: str) -> dict:
         conn.close()
 
 
+PASSPHRASE = "drill passphrase, long enough"
+
+
+def transcript_sample(url: str) -> str:
+    """Two dozen characters from the middle of a stored transcript."""
+    sql = "SELECT text FROM interviews_interview ORDER BY id LIMIT 1"
+    if url.startswith("postgres"):
+        with psycopg.connect(url.replace("postgres://", "postgresql://")) as conn:
+            text = conn.execute(sql).fetchone()[0]
+    else:
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+        try:
+            text = conn.execute(sql).fetchone()[0]
+        finally:
+            conn.close()
+    middle = len(text) // 2
+    return text[middle : middle + 24]
+
+
 def databases(vendor, pg, tmp_path) -> tuple[str, str]:
     if vendor == "postgresql":
         return pg.create_database("ft5_source"), pg.create_database("ft5_fresh")
@@ -49,12 +68,23 @@ def test_a_backup_restores_into_a_fresh_database_identical_table_by_table(vendor
     info = seed(source, coders=2, interviews=3, codings=400)
     backup_file = tmp_path / "backup.dump"
 
-    out = manage(source, "backup_database", "--output", str(backup_file))
-    assert "Backed up" in out
+    with pytest.raises(RuntimeError, match="Set BACKUP_PASSPHRASE"):
+        manage(source, "backup_database", "--output", str(backup_file))
+    out = manage(source, "backup_database", "--output", str(backup_file), BACKUP_PASSPHRASE=PASSPHRASE)
+    assert "encrypted." in out
     assert backup_file.stat().st_mode & 0o077 == 0  # readable by its owner only
+    # Encrypted: neither a transcript nor the schema can be read from the file.
+    dump = backup_file.read_bytes()
+    assert transcript_sample(source).encode() not in dump
+    assert b"coding_coding" not in dump and b"interviews_interview" not in dump
+    assert not list(tmp_path.glob(".backup-*"))  # the plain dump did not outlive the encryption
 
+    with pytest.raises(RuntimeError, match="gpg failed"):
+        manage(fresh, "restore_database", str(backup_file), BACKUP_PASSPHRASE="not the passphrase")
     started = time.monotonic()
-    out = manage(source, "restore_database", str(backup_file), "--database-url", fresh)
+    out = manage(
+        source, "restore_database", str(backup_file), "--database-url", fresh, BACKUP_PASSPHRASE=PASSPHRASE
+    )
     restore_seconds = time.monotonic() - started
     assert "checksums match the backup" in out
 
@@ -82,7 +112,9 @@ def sqlite_backup(tmp_path_factory):
     source = f"sqlite:///{folder / 'source.sqlite3'}"
     seed(source, coders=1, interviews=1, codings=10)
     backup_file = folder / "backup.sqlite3"
-    manage(source, "backup_database", "--output", str(backup_file))
+    out = manage(source, "backup_database", "--output", str(backup_file), "--unencrypted")
+    assert "not encrypted." in out
+    assert transcript_sample(source).encode() in backup_file.read_bytes()  # the canary check can fail
     return source, backup_file
 
 

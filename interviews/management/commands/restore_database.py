@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from config.backup import BackupError, restore
@@ -23,7 +24,12 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, database_url=None, replace=False, **options):
         try:
-            result = restore(file, database_url=database_url, replace=replace)
+            result = restore(
+                file,
+                passphrase=settings.BACKUP_PASSPHRASE or None,
+                database_url=database_url,
+                replace=replace,
+            )
         except BackupError as error:
             raise CommandError(str(error))
         rows = sum(table["rows"] for table in result["tables"].values())
