@@ -243,6 +243,8 @@ REVIEWED_RAW_SQL = {
     ("coding/analytics.py", "raw"),
     # FOR KEY SHARE on the code being applied (model table name, id as parameter).
     ("coding/services.py", "execute"),
+    # delete_project marks its transaction for the audit trail's trigger (project id as parameter).
+    ("interviews/services.py", "execute"),
     # Backup drill checksums: table names from the catalogue, quoted; no request involved.
     ("config/backup.py", "execute"),
 }
