@@ -12,7 +12,6 @@ from interviews.models import Interview, Role
 from . import consensus, selectors
 from .models import Code, Coding
 from .serializers import CodingOutput
-from .services import consensus_coder
 
 INTERVIEW_PARAMETER = OpenApiParameter(
     "interview_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="Interview id"
@@ -112,7 +111,6 @@ class DisagreementViewSet(ProjectScopedViewSet):
         )
         query.is_valid(raise_exception=True)
         coders = query.validated_data.get("coder")
-        layer = consensus_coder(self.project)
         if coders:
             members = set(selectors.coders_of(self.project).values_list("user_id", flat=True))
             unknown = [c for c in coders if c not in members]
@@ -123,7 +121,11 @@ class DisagreementViewSet(ProjectScopedViewSet):
             if len(set(coders)) < 2:
                 raise serializers.ValidationError({"coder": ["Choose two or more coders to compare."]})
         else:
-            coders = interview.codings.exclude(coder=layer).values_list("coder_id", flat=True).distinct()
+            coders = (
+                interview.codings.exclude(coder_id=self.project.consensus_user_id)
+                .values_list("coder_id", flat=True)
+                .distinct()
+            )
         result = consensus.disagreements(interview, list(coders), query.validated_data.get("code"))
         return Response(DisagreementsOutput(result).data)
 
@@ -142,9 +144,11 @@ class ConsensusViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Coding.objects.none()
-        layer = consensus_coder(self.project)
+        # No layer yet: no consensus codings (reading never makes the layer).
         return (
-            Coding.objects.filter(project=self.project, interview=_interview(self), coder=layer)
+            Coding.objects.filter(
+                project=self.project, interview=_interview(self), coder_id=self.project.consensus_user_id
+            )
             .select_related("code", "coder")
             .order_by("start", "end", "id")
         )
@@ -158,7 +162,10 @@ class ConsensusViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
         interview = _interview(self)
         data = self.validated(SettleInput)
         coding = consensus.settle(interview=interview, by=request.user, **data)
-        coding = selectors.attach_quotes([self.get_queryset().get(pk=coding.pk)])[0]
+        # Read afresh with its code and coder (a first settlement has just made the layer).
+        coding = selectors.attach_quotes([Coding.objects.select_related("code", "coder").get(pk=coding.pk)])[
+            0
+        ]
         return self.respond(coding, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(responses={200: UndoOutput})

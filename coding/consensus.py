@@ -135,7 +135,7 @@ def disagreements(interview: Interview, coders, codes=None) -> Disagreements:
     of the text); grouping is range arithmetic in memory. ``codes``: codes or ids to limit to.
     """
     coder_ids = sorted({getattr(c, "pk", c) for c in coders})
-    consensus_id = interview.project.consensus_user_id or consensus_coder(interview.project).pk
+    consensus_id = interview.project.consensus_user_id  # None until a first settlement
     coder_ids = [c for c in coder_ids if c != consensus_id]
     rows = interview.codings.filter(coder_id__in=[*coder_ids, consensus_id])
     if codes is not None:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from interviews import audit
@@ -338,20 +339,33 @@ def coding_changes(events) -> dict[int, dict[str, list[int]]]:
     return result
 
 
+def _coding_events_since_review(*, project_id: int, reviewer, interview_ids):
+    """The coding audit events of these interviews that came after ``reviewer``'s last sign-off
+    of each (all of them where there is none), oldest first; the cut is made in SQL."""
+    signed_off_later = ReviewMark.objects.filter(
+        interview_id=OuterRef("interview_id"), reviewer=reviewer, reviewed_at__gte=OuterRef("at")
+    )
+    return (
+        AuditEvent.objects.filter(
+            project_id=project_id,
+            interview_id__in=interview_ids,
+            target_type="coding",
+            action__in=CODING_ACTIONS,
+        )
+        .exclude(Exists(signed_off_later))
+        .order_by("at", "id")
+        .only("id", "action", "target_id", "actor_id", "before", "after", "at", "interview_id")
+    )
+
+
 def changes_since_review(*, interview: Interview, reviewer) -> dict:
     """Codings added, removed and changed on ``interview`` per coder since ``reviewer``'s last
     sign-off (since the beginning when they never signed it off), from the audit trail."""
     mark = last_review(interview, reviewer)
-    events = AuditEvent.objects.filter(
-        project_id=interview.project_id,
-        interview_id=interview.pk,
-        target_type="coding",
-        action__in=CODING_ACTIONS,
-    )
-    if mark is not None:
-        events = events.filter(at__gt=mark.reviewed_at)
     changes = coding_changes(
-        events.order_by("at", "id").only("id", "action", "target_id", "actor_id", "before", "after", "at")
+        _coding_events_since_review(
+            project_id=interview.project_id, reviewer=reviewer, interview_ids=[interview.pk]
+        )
     )
     names = dict(get_user_model().objects.filter(pk__in=list(changes)).values_list("pk", "username"))
     coders = [
@@ -384,18 +398,11 @@ def changes_for_interviews(*, project, reviewer, interview_ids) -> dict[int, dic
             "interview_id", "reviewed_at"
         )
     )
-    events = (
-        AuditEvent.objects.filter(
-            project=project, interview_id__in=interview_ids, target_type="coding", action__in=CODING_ACTIONS
-        )
-        .order_by("at", "id")
-        .only("id", "action", "target_id", "actor_id", "before", "after", "at", "interview_id")
-    )
     per_interview: dict[int, list] = defaultdict(list)
-    for event in events:
-        since = marks.get(event.interview_id)
-        if since is None or event.at > since:
-            per_interview[event.interview_id].append(event)
+    for event in _coding_events_since_review(
+        project_id=project.pk, reviewer=reviewer, interview_ids=interview_ids
+    ):
+        per_interview[event.interview_id].append(event)
     summary = {}
     for interview_id in interview_ids:
         changes = coding_changes(per_interview.get(interview_id, []))

@@ -168,3 +168,17 @@ def test_the_disagreement_view_reads_a_fixed_number_of_queries(team, client, dja
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = client.get(page(team) + "?show=all").content.decode()
     assert html.count('class="dgroup') == 7
+
+
+def test_reading_agreement_and_disagreements_does_not_make_the_consensus_layer(team, client, api):
+    two_coders_disagree(team)
+    client.force_login(team.supervisor)
+    assert client.get(f"/projects/{team.project.pk}/agreement/").status_code == 200
+    html = client.get(page(team)).content.decode()
+    assert "cody_coder" in html
+    supervisor = api.as_user(team.supervisor)
+    base = f"/api/projects/{team.project.pk}/interviews/{team.interview.pk}"
+    assert supervisor.get(f"{base}/disagreements/").status_code == 200
+    assert supervisor.get(f"{base}/consensus/").json() == []
+    team.project.refresh_from_db()
+    assert team.project.consensus_user_id is None

@@ -56,7 +56,8 @@ def _supervisor(request, project_pk):
 
 def _coder_choices(project) -> list[tuple[int, str]]:
     choices = [(m.user_id, m.user.username) for m in selectors.coders_of(project)]
-    return choices + [(consensus_coder(project).pk, "Consensus")]
+    # Offered once a settlement has made the layer (reading never makes it).
+    return choices + ([(project.consensus_user_id, "Consensus")] if project.consensus_user_id else [])
 
 
 def _names(project) -> dict[int, str]:
@@ -280,9 +281,9 @@ def disagreements(request, project_pk, interview_pk):
             query = request.GET.urlencode()
             return redirect(request.path + (f"?{query}" if query else ""))
 
-    layer = consensus_coder(project)
+    layer_id = project.consensus_user_id
     names = _names(project)
-    member_coders = set(names) - {layer.pk}
+    member_coders = set(names) - {layer_id}
     try:
         chosen = [int(v) for v in request.GET.getlist("coder")]
     except ValueError:
@@ -290,7 +291,7 @@ def disagreements(request, project_pk, interview_pk):
     chosen = [c for c in chosen if c in member_coders]
     if len(chosen) < 2:
         chosen = list(
-            interview.codings.exclude(coder=layer)
+            interview.codings.exclude(coder_id=layer_id)
             .order_by("coder_id")
             .values_list("coder_id", flat=True)
             .distinct()
