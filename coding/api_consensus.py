@@ -51,7 +51,11 @@ class GroupOutput(serializers.Serializer):
 class DisagreementsOutput(serializers.Serializer):
     interview = serializers.IntegerField(source="interview.pk")
     coders = serializers.ListField(child=serializers.IntegerField())
-    consensus_coder = serializers.IntegerField(source="consensus_coder_id")
+    consensus_coder = serializers.IntegerField(
+        source="consensus_coder_id",
+        allow_null=True,
+        help_text="The consensus layer's account; null before a first settlement.",
+    )
     open = serializers.IntegerField(source="open_count", help_text="Disagreements not yet settled")
     groups = GroupOutput(many=True)
 
