@@ -49,6 +49,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Length, Replace, Substr
 
 from interviews.models import (
@@ -67,6 +68,7 @@ from interviews.selectors import visible_codings_q
 
 from . import stats
 from .models import Code, Coding
+from .query import PARTICIPANT, Condition
 
 UNITS = ("participants", "interviews", "codings", "words")
 UNIT_LABELS = {
@@ -228,7 +230,8 @@ class Scope:
     coder_id: int | None = None
     statuses: tuple[str, ...] = ()
     include_interviewer: bool = False
-    population: Q | None = field(default=None, compare=False)
+    # Who is counted: a profile-query condition (coding.query.Condition) or None for everyone.
+    population: Condition | None = field(default=None, compare=False)
     population_text: str = ""
     # Blind coding: a condition on codings keeping those the requesting member may see
     # (None: everything, as for supervisors).
@@ -318,16 +321,31 @@ def _interviews_with_status(scope: Scope) -> QuerySet[Interview]:
     return interviews
 
 
+INTERVIEW = connection.ops.quote_name(Interview._meta.db_table)
+
+
+def _population_sql(scope: Scope) -> tuple[str, list]:
+    """Participants counted in N, as a SELECT of their ids: in the population, with ≥1
+    interview of the chosen statuses. Written out rather than compiled from a queryset:
+    every analytic request needs it, and compiling cost more than the database's work."""
+    sql = (
+        f"SELECT p.id FROM {PARTICIPANT} p WHERE p.project_id = %s AND p.id IN "
+        f"(SELECT i.participant_id FROM {INTERVIEW} i WHERE i.project_id = %s"
+    )
+    params = [scope.project.pk, scope.project.pk]
+    if scope.statuses:
+        sql += f" AND i.status IN ({', '.join(['%s'] * len(scope.statuses))})"
+        params.extend(scope.statuses)
+    sql += ")"
+    if scope.population is not None:
+        sql += f" AND ({scope.population.sql})"
+        params.extend(scope.population.params)
+    return sql, params
+
+
 def population(scope: Scope) -> QuerySet[Participant]:
     """Participants counted in N: in the population, with ≥1 interview of the chosen statuses."""
-    # "id IN (participants of those interviews)": the same semi-join for the database as a
-    # correlated EXISTS, and a third cheaper to compile (every analytic request compiles it).
-    participants = Participant.objects.filter(
-        project=scope.project, pk__in=_interviews_with_status(scope).values("participant_id")
-    )
-    if scope.population is not None:
-        participants = participants.filter(scope.population)
-    return participants
+    return Participant.objects.filter(pk__in=RawSQL(*_population_sql(scope)))
 
 
 def eligible_codings(scope: Scope, *, use_population: bool = True) -> QuerySet[Coding]:
@@ -342,8 +360,8 @@ def eligible_codings(scope: Scope, *, use_population: bool = True) -> QuerySet[C
     if scope.statuses:
         codings = codings.filter(interview__status__in=scope.statuses)
     if use_population and scope.population is not None:
-        members = Participant.objects.filter(project=scope.project).filter(scope.population)
-        codings = codings.filter(interview__participant__in=members.values("pk"))
+        members = RawSQL(*scope.population.participants_sql(scope.project.pk))
+        codings = codings.filter(interview__participant_id__in=members)
     if not scope.include_interviewer:
         codings = codings.filter(Exists(_participant_speech()) | ~Exists(_any_turn()))
     return codings
@@ -1279,7 +1297,7 @@ def events_vs_people(scope: Scope, *, attribute: str) -> dict:
     scope = replace(scope, unit="participants")
     # The population is compiled once and read twice (the distribution and N): the
     # statement is small, so compiling querysets was most of this analytic's time.
-    people_sql, people_params = _sql_of(population(scope).values("pk"))
+    people_sql, people_params = _population_sql(scope)
     values = AttributeValue._meta.db_table
     rows = _fetch(
         f"WITH people(id) AS ({people_sql}) "
@@ -1320,17 +1338,15 @@ def run_query(scope: Scope, expression: str, *, also: bool = True) -> dict:
     scope = replace(scope, unit="participants")
     q = compile_query(scope, expression)
     # One statement: the matching participants (sorted), then N as a last row. The
-    # population is compiled once and read twice (a CTE). Marking every participant with
-    # CASE WHEN instead would turn the code conditions into scans of all their codings.
-    people_sql, people_params = _sql_of(population(scope).values("pk"))
-    matches_sql, matches_params = _sql_of(
-        Participant.objects.filter(project=scope.project).filter(q).values("pk", "pseudonym")
-    )
+    # population is read twice (a CTE). Marking every participant with CASE WHEN
+    # instead would turn the code conditions into scans of all their codings.
+    people_sql, people_params = _population_sql(scope)
     rows = _fetch(
-        f"WITH people(id) AS ({people_sql}), matches(id, pseudonym) AS ({matches_sql}) "
-        "SELECT 0, m.id, m.pseudonym FROM matches m WHERE m.id IN (SELECT id FROM people) "
+        f"WITH people(id) AS ({people_sql}) "
+        f"SELECT 0, p.id, p.pseudonym FROM {PARTICIPANT} p WHERE p.project_id = %s "
+        f"AND p.id IN (SELECT id FROM people) AND ({q.sql}) "
         "UNION ALL SELECT 1, COUNT(*), NULL FROM people ORDER BY 1, 3, 2",
-        people_params + matches_params,
+        [*people_params, scope.project.pk, *q.params],
         guard_jit=False,
     )
     n = int(rows[-1][1])

@@ -18,9 +18,13 @@ interview status, participant speech). ``KEY`` is an attribute key of the projec
 ``participant_type``. For a multi-valued attribute ``=`` means "includes". ``!=`` means
 "has a value and it is not this one" (participants without a value match neither side).
 
-The text is tokenised and parsed here into a small tree; the tree is evaluated into ORM
-``Q`` objects built only from resolved ids and whitelisted columns: nothing typed reaches
-SQL as a name, and nothing is ever ``eval``-ed. Errors are ``ValidationError`` with the
+The text is tokenised and parsed here into a small tree; the tree is compiled into a
+``Condition``: SQL over the participant table (alias ``p``) built only from table and column
+names taken from the models, resolved ids, and parameters. Nothing typed reaches SQL except
+as a parameter, and nothing is ever ``eval``-ed. (SQL rather than ORM ``Q`` objects: every
+analytic request with a definition compiles it, and building and compiling querysets cost
+more than running the query.) The codes' coding filters are the analytics' own
+``eligible_codings``, compiled once per request. Errors are ``ValidationError`` with the
 position and what was expected, which the API returns as 400.
 """
 
@@ -32,9 +36,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q
+from django.db import connection
+from django.db.models import F
 
-from interviews.models import AttributeKind, AttributeValue, ParticipantType
+from interviews.models import AttributeKind, AttributeValue, Participant, ParticipantType
 
 MAX_LENGTH = 2000
 MAX_DEPTH = 40
@@ -236,8 +241,32 @@ def parse(text: str, field_name: str = "query"):
 # ---------------------------------------------------------------- evaluation
 
 
+@dataclass(frozen=True)
+class Condition:
+    """A condition on participants: SQL over ``{PARTICIPANT} p`` and its parameters."""
+
+    sql: str
+    params: tuple = ()
+
+    def __and__(self, other: Condition) -> Condition:
+        return Condition(f"({self.sql}) AND ({other.sql})", self.params + other.params)
+
+    def participants_sql(self, project_id: int) -> tuple[str, list]:
+        """The ids of the project's participants who meet the condition, as a SELECT."""
+        return (
+            f"SELECT p.id FROM {PARTICIPANT} p WHERE p.project_id = %s AND ({self.sql})",
+            [project_id, *self.params],
+        )
+
+
+_q = connection.ops.quote_name
+PARTICIPANT = _q(Participant._meta.db_table)
+ATTRIBUTE_VALUE = _q(AttributeValue._meta.db_table)
+_OPERATORS = {"=": "=", "!=": "=", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+
+
 class Compiler:
-    """Turns a parsed tree into a ``Q`` over Participant for one project and coding scope."""
+    """Turns a parsed tree into a ``Condition`` for one project and coding scope."""
 
     def __init__(self, scope, field_name: str = "query"):
         self.scope = scope
@@ -261,24 +290,20 @@ class Compiler:
     def fail(self, message):
         _fail(self.field_name, message)
 
-    def compile(self, node) -> Q:
+    def compile(self, node) -> Condition:
         if isinstance(node, And):
-            q = self.compile(node.items[0])
-            for item in node.items[1:]:
-                q &= self.compile(item)
-            return q
+            parts = [self.compile(item) for item in node.items]
+            return Condition(" AND ".join(f"({c.sql})" for c in parts), sum((c.params for c in parts), ()))
         if isinstance(node, Or):
             # Codes ORed together are one EXISTS over the union of their subtrees (the same
             # participants as an OR of one EXISTS per code, in one subquery instead of several).
             refs = [item for item in node.items if isinstance(item, CodeRef)]
             others = [self.compile(item) for item in node.items if not isinstance(item, CodeRef)]
             parts = ([self.codes(refs)] if refs else []) + others
-            q = parts[0]
-            for part in parts[1:]:
-                q |= part
-            return q
+            return Condition(" OR ".join(f"({c.sql})" for c in parts), sum((c.params for c in parts), ()))
         if isinstance(node, Not):
-            return ~self.compile(node.item)
+            inner = self.compile(node.item)
+            return Condition(f"NOT ({inner.sql})", inner.params)
         if isinstance(node, CodeRef):
             return self.codes([node])
         return self.compare(node)
@@ -304,21 +329,35 @@ class Compiler:
             self.fail(f'Several codes are called "{ref.name}"; give the path, e.g. {options}.')
         self.fail(f'No code "{ref.name}" in this codebook. Give its name, its path (Group/Code) or code:ID.')
 
-    def codes(self, refs: list[CodeRef]) -> Q:
-        """Participants with an eligible coding of any of the codes (or a code below one)."""
+    def eligible(self) -> tuple[str, list]:
+        """The analytics' eligible codings (population aside) as (code_id, pid) rows: SQL,
+        compiled once per request."""
         from .analytics import eligible_codings
 
+        known = self.scope.loaded.get("eligible_by_participant")
+        if known is None:
+            codings = eligible_codings(self.scope, use_population=False).annotate(
+                pid=F("interview__participant_id")
+            )
+            sql, params = codings.order_by().values("code_id", "pid").query.sql_with_params()
+            known = self.scope.loaded["eligible_by_participant"] = (sql, list(params))
+        return known
+
+    def codes(self, refs: list[CodeRef]) -> Condition:
+        """Participants with an eligible coding of any of the codes (or a code below one)."""
         ids = sorted({d for ref in refs for d in self.book.subtree(self.resolve_code(ref))})
+        sql, params = self.eligible()
+        marks = ", ".join(["%s"] * len(ids))
         # A correlated EXISTS (stops at the participant's first such coding) rather than
         # "id IN (every participant with such a coding)", which reads all those codings.
-        codings = eligible_codings(self.scope, use_population=False).filter(
-            code_id__in=ids, interview__participant_id=OuterRef("pk")
+        return Condition(
+            f"EXISTS (SELECT 1 FROM ({sql}) e WHERE e.pid = p.id AND e.code_id IN ({marks}))",
+            (*params, *ids),
         )
-        return Q(Exists(codings))
 
     # -- attributes
 
-    def compare(self, node: Compare) -> Q:
+    def compare(self, node: Compare) -> Condition:
         if node.key == "participant_type":
             return self.participant_type(node)
         definition = self.definitions.get(node.key)
@@ -342,13 +381,18 @@ class Compiler:
             AttributeKind.DATE,
         ):
             self.fail(f"{node.key} is not a number or a date; use = or != with it.")
-        rows = AttributeValue.objects.filter(definition=definition)
-        lookup = {"=": "", "<": "__lt", "<=": "__lte", ">": "__gt", ">=": "__gte"}
+        field = AttributeValue._meta.get_field(column)
+        value = field.get_db_prep_value(value, connection)
+        name = _q(field.column)
+        values = f"SELECT av.participant_id FROM {ATTRIBUTE_VALUE} av WHERE av.definition_id = %s AND "
+        matching = f"p.id IN ({values}av.{name} {_OPERATORS[op]} %s)"
         if op == "!=":
-            having = rows.filter(**{f"{column}__isnull": False}).values("participant_id")
-            equal = rows.filter(**{column: value}).values("participant_id")
-            return Q(pk__in=having) & ~Q(pk__in=equal)
-        return Q(pk__in=rows.filter(**{f"{column}{lookup[op]}": value}).values("participant_id"))
+            # Has a value, and none of its values is this one.
+            return Condition(
+                f"p.id IN ({values}av.{name} IS NOT NULL) AND NOT {matching}",
+                (definition.pk, definition.pk, value),
+            )
+        return Condition(matching, (definition.pk, value))
 
     def typed_value(self, definition, value):
         kind, key = definition.kind, definition.key
@@ -374,16 +418,16 @@ class Compiler:
         except ValueError:
             self.fail(f'{key} is a date; give it in quotes as "YYYY-MM-DD".')
 
-    def participant_type(self, node: Compare) -> Q:
+    def participant_type(self, node: Compare) -> Condition:
         if node.op not in ("=", "!="):
             self.fail('Compare participant_type with = or !=, e.g. participant_type = "border_crosser".')
         if node.value not in ParticipantType.values:
             self.fail(f"participant_type is one of: {', '.join(ParticipantType.values)}.")
-        q = Q(participant_type=node.value)
-        return q if node.op == "=" else ~q
+        column = _q(Participant._meta.get_field("participant_type").column)
+        return Condition(f"p.{column} {'=' if node.op == '=' else '<>'} %s", (node.value,))
 
 
-def compile_query(scope, text: str, *, field_name: str = "query") -> Q:
+def compile_query(scope, text: str, *, field_name: str = "query") -> Condition:
     """Parse and compile ``text`` for the scope's project; ValidationError({field_name: …}) if invalid."""
     tree = parse(text, field_name)
     return Compiler(scope, field_name).compile(tree)
@@ -393,4 +437,4 @@ def validate_query(scope, text: str, *, field_name: str = "query") -> None:
     compile_query(scope, text, field_name=field_name)
 
 
-__all__ = ["QueryError", "compile_query", "parse", "tokenize", "validate_query"]
+__all__ = ["Condition", "QueryError", "compile_query", "parse", "tokenize", "validate_query"]
