@@ -9,6 +9,7 @@ not here.
 
 from django.contrib import admin
 
+from interviews import audit
 from interviews.admin import ReadOnlyAdmin, ServiceAdmin, fresh_row
 
 from . import services
@@ -100,6 +101,21 @@ class CodingAdmin(ServiceAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).defer("interview__text")
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        coding = Coding.objects.filter(pk=object_id).only("pk", "project_id", "interview_id").first()
+        if request.method == "GET" and response.status_code == 200 and coding is not None:
+            # The change page shows the quote: a read like any other (DP3).
+            audit.record_read(
+                project=coding.project_id,
+                action="passages.listed",
+                target_type="coding",
+                target_id=coding.pk,
+                interview_id=coding.interview_id,
+                detail={"view": "admin"},
+            )
+        return response
 
     @admin.display(description="Quote (text[start:end])")
     def quote(self, coding):

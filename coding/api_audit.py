@@ -2,7 +2,8 @@
 
 Supervisors and owners only (coders and viewers 403, non-members 404). Events are
 never changed here: the list is read-only and the one write, ``restore``, makes a
-new coding (and a new event) from a ``coding.deleted`` event.
+new coding (and a new event) from a ``coding.deleted`` event. ``refused`` lists the
+refused requests for the project's data (who, from where, which path): owners only.
 """
 
 from datetime import datetime, time
@@ -16,7 +17,7 @@ from rest_framework.decorators import action
 
 from interviews import audit
 from interviews.api_base import ProjectScopedViewSet
-from interviews.models import AuditEvent, AuditKind, Role
+from interviews.models import AuditEvent, AuditKind, RefusedAccess, Role
 
 from . import selectors, services
 from .serializers import CodingOutput
@@ -41,6 +42,13 @@ class AuditEventOutput(serializers.ModelSerializer):
             "before",
             "after",
         ]
+        read_only_fields = fields
+
+
+class RefusedAccessOutput(serializers.ModelSerializer):
+    class Meta:
+        model = RefusedAccess
+        fields = ["id", "at", "status", "method", "path", "user_id", "username", "ip", "source"]
         read_only_fields = fields
 
 
@@ -87,6 +95,7 @@ class AuditEventViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
     serializer_class = AuditEventOutput
     read_role = Role.SUPERVISOR
     write_role = Role.SUPERVISOR
+    action_roles = {"refused": Role.OWNER}
     http_method_names = ["get", "post", "head", "options"]
     filter_backends: list = []
 
@@ -115,3 +124,21 @@ class AuditEventViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
         coding = services.restore_coding(event=self.get_object(), by=request.user)
         coding = selectors.attach_quotes([selectors.codings_for_project(self.project).get(pk=coding.pk)])[0]
         return self.respond(coding, status_code=status.HTTP_201_CREATED, serializer_class=CodingOutput)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "since", OpenApiTypes.STR, description="Attempts at or after this date / date-time"
+            )
+        ],
+        responses=RefusedAccessOutput(many=True),
+    )
+    @action(detail=False, methods=["get"], serializer_class=RefusedAccessOutput)
+    def refused(self, request, project_pk=None):
+        """Refused requests for this project's data (401, 403, 404), newest first (owners only)."""
+        attempts = audit.refused_attempts(project=self.project)
+        since = parse_since(request.query_params.get("since", ""))
+        if since is not None:
+            attempts = attempts.filter(at__gte=since)
+        page = self.paginate_queryset(attempts)
+        return self.get_paginated_response(RefusedAccessOutput(page, many=True).data)

@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
-from interviews.api_base import WRITE_METHODS, ProjectScopedViewSet, StrictSerializer
+from interviews.api_base import WRITE_METHODS, ProjectScopedViewSet, StrictSerializer, etag_of
 from interviews.models import Role
 
 from . import comments
@@ -19,6 +19,9 @@ class CommentOutput(serializers.ModelSerializer):
     author_username = serializers.CharField(source="author.username", read_only=True)
     resolved_by_username = serializers.CharField(
         source="resolved_by.username", read_only=True, default=None, allow_null=True
+    )
+    etag = serializers.SerializerMethodField(
+        help_text="The comment's version: send it as If-Match to change or delete it"
     )
 
     class Meta:
@@ -36,7 +39,11 @@ class CommentOutput(serializers.ModelSerializer):
             "resolved_at",
             "created_at",
             "updated_at",
+            "etag",
         ]
+
+    def get_etag(self, comment) -> str:
+        return etag_of(comment)
 
 
 class CommentInput(StrictSerializer):

@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
+from interviews import audit
 from interviews.api_base import WRITE_METHODS, ProjectRelatedField, ProjectScopedViewSet, StrictSerializer
 from interviews.models import Interview, Role
 
@@ -89,6 +90,18 @@ def _interview(view) -> Interview:
     return view._interview
 
 
+def _record_passages_read(view, interview, name: str) -> None:
+    """The answer carries the coded passages' quotes: a read of transcript text (DP3)."""
+    audit.record_read(
+        project=view.project,
+        action="passages.retrieved",
+        target_type="interview",
+        target_id=interview.pk,
+        interview_id=interview.pk,
+        detail={"view": name, "role": view.membership.role},
+    )
+
+
 @extend_schema(parameters=[INTERVIEW_PARAMETER])
 class DisagreementViewSet(ProjectScopedViewSet):
     """Per code, the groups of overlapping codings of the chosen coders and how they differ."""
@@ -131,6 +144,7 @@ class DisagreementViewSet(ProjectScopedViewSet):
                 .distinct()
             )
         result = consensus.disagreements(interview, list(coders), query.validated_data.get("code"))
+        _record_passages_read(self, interview, "disagreements API")
         return Response(DisagreementsOutput(result).data)
 
 
@@ -159,6 +173,7 @@ class ConsensusViewSet(mixins.ListModelMixin, ProjectScopedViewSet):
 
     def list(self, request, project_pk=None, interview_pk=None):
         codings = selectors.attach_quotes(self.get_queryset())
+        _record_passages_read(self, _interview(self), "consensus API")
         return Response(self.get_serializer(codings, many=True).data)
 
     @extend_schema(request=SettleInput, responses={201: CodingOutput})

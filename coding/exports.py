@@ -180,7 +180,11 @@ def run_export(*, job_id: int, redelivered: bool = False) -> None:
         if redelivered:
             job = ExportJob.objects.filter(pk=job_id, status=ExportJobStatus.RUNNING).first()
             if job is not None:
-                file_path(job).with_suffix(".part").unlink(missing_ok=True)
+                # The worker may have died after moving the finished file into place but
+                # before marking the job done: a failed job keeps no file, whole or half.
+                final = file_path(job)
+                for path in (final.with_suffix(".part"), final):
+                    path.unlink(missing_ok=True)
                 fail_export(job_id=job_id, message=WORKER_DIED)
         return
     job = ExportJob.objects.select_related("project").filter(pk=job_id).first()

@@ -108,7 +108,10 @@ def assign_interview(*, interview: Interview, coders, blind: bool = False, by) -
                 {"coders": f"{coder.get_username()} is not a coder, supervisor or owner of this project."}
             )
     interview = (
-        Interview.objects.select_for_update().select_related("project").defer("text").get(pk=interview.pk)
+        Interview.objects.select_for_update(of=("self",))
+        .select_related("project")
+        .defer("text")
+        .get(pk=interview.pk)
     )
     existing = {a.coder_id: a for a in Assignment.objects.filter(interview=interview, coder__in=coders)}
     assignments = []
@@ -196,7 +199,9 @@ def start_on_first_coding(*, interview_id: int, coder_id: int) -> None:
     Called by ``services.create_coding`` inside its transaction.
     """
     assignment = (
-        Assignment.objects.select_for_update()
+        # Lock the assignment only, not the interview and project rows it is read with:
+        # those would make every coder's first coding wait for every other's.
+        Assignment.objects.select_for_update(of=("self",))
         .filter(interview_id=interview_id, coder_id=coder_id, status=AssignmentStatus.TODO)
         .select_related("interview__project")
         .defer("interview__text")
@@ -216,7 +221,10 @@ def mark_reviewed(*, interview: Interview, by) -> ReviewMark:
     review" counts from now."""
     _require_supervisor(interview, by)
     interview = (
-        Interview.objects.select_for_update().select_related("project").defer("text").get(pk=interview.pk)
+        Interview.objects.select_for_update(of=("self",))
+        .select_related("project")
+        .defer("text")
+        .get(pk=interview.pk)
     )
     if not interview.is_codable:
         raise ValidationError({"interview": "Mark this transcript as anonymised before reviewing it."})

@@ -104,6 +104,28 @@ class CodingOutput(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    def to_representation(self, coding):
+        # The fields read directly: a page holds up to 500 codings and DRF's field-by-field
+        # path took five times as long. The declared fields still define the schema, and a
+        # test holds this equal to the generic output.
+        moment = self.fields["created_at"].to_representation
+        return {
+            "id": coding.pk,
+            "guid": str(coding.guid),
+            "interview": coding.interview_id,
+            "code": coding.code_id,
+            "code_name": coding.code.name,
+            "coder": coding.coder_id,
+            "coder_username": coding.coder.username,
+            "start": coding.start,
+            "end": coding.end,
+            "quote": getattr(coding, "quote", None),
+            "comment": coding.comment,
+            "needs_review": coding.needs_review,
+            "created_at": moment(coding.created_at),
+            "updated_at": moment(coding.updated_at),
+        }
+
 
 class MemoInput(StrictSerializer):
     kind = serializers.ChoiceField(choices=MemoKind.choices)

@@ -13,7 +13,8 @@ order rows come back in, sensitive to any changed, missing or extra row.
 The backup file holds every transcript, so it is encrypted with a passphrase (GnuPG, symmetric
 AES-256; the passphrase reaches gpg through a pipe, never the command line). The plain dump exists
 only in a private temporary folder beside the output while it is encrypted. The checksum file holds
-table names, counts and digests only, and stays readable.
+table names, counts and digests only, and stays readable; it also records when the backup was
+taken (``taken_at``, UTC), which ``prune`` (``manage.py prune_backups``) rotates by.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import sqlite3
 import subprocess
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -155,6 +158,7 @@ def backup(output: Path, *, passphrase: str | None) -> dict:
     (None: not encrypted, on the operator's explicit choice), and its checksums beside it."""
     output = Path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
+    taken_at = datetime.now(UTC).replace(microsecond=0)
     if passphrase is None:
         manifest = _backup_plain(output)
     else:
@@ -170,7 +174,7 @@ def backup(output: Path, *, passphrase: str | None) -> dict:
                 str(folder / "plain"),
             )
     output.chmod(0o600)
-    manifest = {**manifest, "encrypted": passphrase is not None}
+    manifest = {**manifest, "encrypted": passphrase is not None, "taken_at": taken_at.isoformat()}
     _checksum_file(output).write_text(json.dumps(manifest, indent=1, sort_keys=True))
     _checksum_file(output).chmod(0o600)
     return manifest
@@ -215,6 +219,106 @@ def _backup_plain(output: Path) -> dict:
             target.close()
             source.close()
     return {"vendor": vendor, "tables": checksums}
+
+
+# ---------------------------------------------------------------- rotation
+
+
+@dataclass
+class Backup:
+    path: Path
+    taken_at: datetime | None
+
+    @property
+    def companions(self) -> list[Path]:
+        return [self.path, _checksum_file(self.path)]
+
+
+def find_backups(folder: Path) -> list[Backup]:
+    """Our backups in ``folder`` (not its subfolders), newest first: a file with a
+    ``<file>.checksums.json`` beside it that reads as our manifest. Anything else is not ours."""
+    found = []
+    for manifest_path in Path(folder).glob("*.checksums.json"):
+        path = manifest_path.with_name(manifest_path.name.removesuffix(".checksums.json"))
+        if not path.is_file() or path.is_symlink() or manifest_path.is_symlink():
+            continue
+        try:
+            manifest = json.loads(manifest_path.read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if not isinstance(manifest, dict) or not {"vendor", "tables"} <= manifest.keys():
+            continue
+        try:
+            taken_at = datetime.fromisoformat(manifest["taken_at"])
+        except (KeyError, TypeError, ValueError):
+            taken_at = None
+        if taken_at is not None and taken_at.tzinfo is None:
+            taken_at = taken_at.replace(tzinfo=UTC)
+        found.append(Backup(path, taken_at.astimezone(UTC) if taken_at else None))
+    return sorted(found, key=lambda b: (b.taken_at is not None, b.taken_at or datetime.min), reverse=True)
+
+
+def _periods(now: datetime, keep_daily: int, keep_weekly: int, keep_monthly: int):
+    """(how to name a moment's period, the periods kept) per rule, counted back from ``now``:
+    days by date, ISO weeks by their Monday, months as YYYY-MM."""
+    today = now.date()
+    monday = today - timedelta(days=today.weekday())
+
+    def month_back(n: int) -> str:
+        index = today.year * 12 + today.month - 1 - n
+        return f"{index // 12}-{index % 12 + 1:02d}"
+
+    return [
+        (lambda d: f"daily {d.date()}", {f"daily {today - timedelta(days=n)}" for n in range(keep_daily)}),
+        (
+            lambda d: f"weekly {d.date() - timedelta(days=d.weekday())}",
+            {f"weekly {monday - timedelta(weeks=n)}" for n in range(keep_weekly)},
+        ),
+        (lambda d: f"monthly {d:%Y-%m}", {f"monthly {month_back(n)}" for n in range(keep_monthly)}),
+    ]
+
+
+def prune(
+    folder: Path,
+    *,
+    keep_daily: int,
+    keep_weekly: int,
+    keep_monthly: int,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> list[tuple[Backup, str]]:
+    """Rotate the backups in ``folder`` by the time each recorded (UTC): keep the newest backup of
+    each of the last ``keep_daily`` days, ``keep_weekly`` ISO weeks and ``keep_monthly`` calendar
+    months (today, this week and this month count as the first), remove the rest, each with its
+    checksum file. The newest backup is always kept, however old, and a backup with no recorded
+    time is left alone. Returns (backup, why kept or "removed") newest first."""
+    now = (now or datetime.now(UTC)).astimezone(UTC)
+    backups = find_backups(folder)
+    reasons: dict[Path, list[str]] = {b.path: [] for b in backups}
+    dated = [b for b in backups if b.taken_at is not None and b.taken_at <= now]
+    for period_of, kept_periods in _periods(now, keep_daily, keep_weekly, keep_monthly):
+        seen = set()
+        for item in dated:  # newest first: the first of each period is the one kept
+            period = period_of(item.taken_at)
+            if period in kept_periods and period not in seen:
+                seen.add(period)
+                reasons[item.path].append(period)
+    if backups and backups[0].taken_at is not None:
+        reasons[backups[0].path].append("newest")
+    decisions = []
+    for item in backups:
+        if item.taken_at is None:
+            decisions.append((item, "kept: no recorded time"))
+        elif item.taken_at > now:
+            decisions.append((item, "kept: recorded after now"))
+        elif reasons[item.path]:
+            decisions.append((item, "kept: " + ", ".join(reasons[item.path])))
+        else:
+            if not dry_run:
+                for path in item.companions:
+                    path.unlink(missing_ok=True)
+            decisions.append((item, "removed"))
+    return decisions
 
 
 _PLAIN_MAGIC = (b"PGDMP", b"SQLite format 3")

@@ -1,6 +1,8 @@
 """The OpenAPI schema generator (drf-spectacular), with the API's error answers documented."""
 
 from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 
 # The error answers every operation can give (documented so clients and schema fuzzing know them):
 # 400 names the fields at fault; the others carry {"detail": "..."}.
@@ -16,6 +18,20 @@ ERROR_RESPONSES = {
     "429": "Too many requests; try again later.",
     "503": "The database is unavailable for a moment; nothing was saved. Retry after Retry-After seconds.",
 }
+# Only where a version is required: a PATCH or DELETE of an object that answers an ETag.
+PRECONDITION_REQUIRED = {
+    "428": "If-Match is missing: send the ETag of your last GET (or * to overwrite whatever is there).",
+}
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description=(
+        "The ETag of your last GET of this object (412 if it changed since), "
+        "or * to change whatever is there now. Without it: 428, nothing written."
+    ),
+)
 _ERROR_BODY = {"application/json": {"schema": {"type": "object", "additionalProperties": {}}}}
 
 
@@ -29,9 +45,31 @@ class AutoSchema(SpectacularAutoSchema):
             return False
         return super()._is_list_view(serializer)
 
+    def _needs_if_match(self) -> bool:
+        """Whether this operation answers 428 without If-Match (see interviews/api_base.py)."""
+        # Imported here: api_base's decorators need this module's AutoSchema when it loads.
+        from interviews.api_base import VERSIONED_WRITES, ProjectScopedViewSet, is_versioned
+
+        view = self.view
+        if self.method not in VERSIONED_WRITES or not isinstance(view, ProjectScopedViewSet):
+            return False
+        lookup = view.lookup_url_kwarg or view.lookup_field
+        # (drf-spectacular writes a "pk" path parameter as "id".)
+        if f"{{{lookup}}}" not in self.path and not (lookup == "pk" and "{id}" in self.path):
+            return False
+        queryset = view.get_queryset()
+        return is_versioned(getattr(queryset, "model", None))
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        if self._needs_if_match():
+            parameters.append(IF_MATCH)
+        return parameters
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
         if direction == "response":
-            for code, description in ERROR_RESPONSES.items():
+            errors = {**ERROR_RESPONSES, **(PRECONDITION_REQUIRED if self._needs_if_match() else {})}
+            for code, description in errors.items():
                 responses.setdefault(code, {"description": description, "content": _ERROR_BODY})
         return responses

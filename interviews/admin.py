@@ -30,6 +30,7 @@ from .models import (
     Participant,
     Project,
     RedactionLog,
+    RefusedAccess,
     SensitiveTerm,
     SpeakerTurn,
     TranscriptRevision,
@@ -443,4 +444,15 @@ class AuditEventAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "source", "target_type"]
     list_select_related = ["project"]
     search_fields = ["action", "actor_name"]
+    date_hierarchy = "at"
+
+
+@admin.register(RefusedAccess)
+class RefusedAccessAdmin(ReadOnlyAdmin):
+    """Refused requests for project data (DP3): never added to, changed or deleted by hand
+    (``manage.py purge_refused_access`` removes expired ones)."""
+
+    list_display = ["at", "status", "method", "path", "username", "ip", "project_id", "source"]
+    list_filter = ["status", "source", "method"]
+    search_fields = ["path", "username", "ip"]
     date_hierarchy = "at"

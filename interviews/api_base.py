@@ -7,11 +7,14 @@ their querysets from ``self.project`` only, so no endpoint can forget the
 project filter.
 
 Optimistic concurrency (no lost updates): every object with an ``updated_at``
+(code, coding, memo, participant, interview, comment, assignment, saved query)
 answers an ``ETag`` made of its id and ``updated_at`` (detail GET, create, PATCH).
-A write to a detail route that sends ``If-Match`` locks the row, compares, and
-answers **412** with nothing written when someone changed it since. A write
-without ``If-Match`` is still accepted (last writer wins), so scripts that
-never read first keep working; the coding view always sends it.
+A ``PATCH``, ``PUT`` or ``DELETE`` of such an object must send it back as
+``If-Match``: without it the answer is **428** and nothing is written, so no
+client can overwrite a change it never saw. With it, the row is locked and
+compared, and the answer is **412** with nothing written when someone changed
+it since. ``If-Match: *`` says "whatever is there now" and is accepted. An
+action on an object (``POST .../merge/``) checks ``If-Match`` when it is sent.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -55,6 +58,16 @@ def etag_of(instance) -> str | None:
     return etag_for(instance.pk, updated_at)
 
 
+def locked_version(instance) -> str | None:
+    """The row's version now (None if it is gone), locked for the rest of the transaction, so
+    comparing it with the client's and writing are one step (API If-Match and page forms)."""
+    rows = type(instance)._base_manager.filter(pk=instance.pk)
+    if connection.in_atomic_block:
+        rows = rows.select_for_update()
+    current = rows.values_list("updated_at", flat=True).first()
+    return None if current is None else etag_for(instance.pk, current)
+
+
 def if_match_holds(header: str, etag: str) -> bool:
     """RFC 9110 If-Match: ``*`` or any listed tag (a weak ``W/`` prefix is tolerated)."""
     candidates = [c.strip() for c in header.split(",")]
@@ -68,6 +81,24 @@ class PreconditionFailed(exceptions.APIException):
         "Someone changed this since you loaded it, so your change was not saved. "
         "Reload it, check their change, and make yours again."
     )
+
+
+class PreconditionRequired(exceptions.APIException):
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+    default_code = "if_match_required"
+    default_detail = (
+        "Send the version you read in an If-Match header (the ETag of your last GET), "
+        "so that nobody's change is overwritten. Nothing was saved."
+    )
+
+
+# The methods that must name the version they change (an action's POST may; these must).
+VERSIONED_WRITES = frozenset({"PATCH", "PUT", "DELETE"})
+
+
+def is_versioned(model) -> bool:
+    """Whether rows of ``model`` carry a version (an ``updated_at``) and so answer an ETag."""
+    return model is not None and any(f.name == "updated_at" for f in model._meta.concrete_fields)
 
 
 class StrictSerializer(serializers.Serializer):
@@ -158,8 +189,11 @@ class ProjectScopedViewSet(viewsets.GenericViewSet):
             and not getattr(self, "swagger_fake_view", False)
         ):
             self._object = super().get_object()
-            if request.method not in SAFE_METHODS and request.headers.get("If-Match"):
-                self._check_if_match(request.headers["If-Match"])
+            if_match = request.headers.get("If-Match")
+            if request.method not in SAFE_METHODS and if_match:
+                self._check_if_match(if_match)
+            elif request.method in VERSIONED_WRITES and is_versioned(type(self._object)):
+                raise PreconditionRequired()
 
     def _check_if_match(self, header: str) -> None:
         """Lock the row and compare its version with the client's; 412 when it moved on.
@@ -170,15 +204,12 @@ class ProjectScopedViewSet(viewsets.GenericViewSet):
         instance = self._object
         if getattr(instance, "updated_at", None) is None:
             return  # this kind of object has no version to compare
-        rows = type(instance)._base_manager.filter(pk=instance.pk)
-        if connection.in_atomic_block:
-            rows = rows.select_for_update()
-        current = rows.values_list("updated_at", flat=True).first()
+        current = locked_version(instance)
         if current is None:
             raise Http404
-        if not if_match_holds(header, etag_for(instance.pk, current)):
+        if not if_match_holds(header, current):
             raise PreconditionFailed()
-        if current != instance.updated_at:
+        if current != etag_of(instance):
             # Changed between the lookup and the lock, to the version the client has: re-read.
             self._object = super().get_object()
 
@@ -192,6 +223,13 @@ class ProjectScopedViewSet(viewsets.GenericViewSet):
             if tag:
                 response["ETag"] = tag
         return response
+
+    def filter_queryset(self, queryset):
+        # Filters and ordering narrow lists; a detail route finds its object by id alone
+        # (DRF would build the list's filter set for every PATCH and DELETE too).
+        if self.detail:
+            return queryset
+        return super().filter_queryset(queryset)
 
     def get_object(self):
         if getattr(self, "_object", None) is None:

@@ -11,21 +11,34 @@ memo text and statuses only.
 """
 
 import contextvars
+import ipaddress
 import logging
+import re
 from contextlib import contextmanager
+from datetime import timedelta
 
-from .models import AuditEvent, AuditKind
+from django.db import DEFAULT_DB_ALIAS, connection, transaction
+from django.utils import timezone
+
+from .models import AuditEvent, AuditKind, Membership, RefusedAccess
 
 _request = contextvars.ContextVar("audit_request", default=None)
 _override = contextvars.ContextVar("audit_override", default=None)
 _summarising = contextvars.ContextVar("audit_summarising", default=False)
 
 
-# Refused requests for project data go to this log, not to the trail: a refused request
-# writes nothing to the database (and an outsider probing ids must not fill it).
+# Refused requests for project data go to this log and to ``RefusedAccess``, never to the
+# project's trail: the request's own transaction is rolled back, and a probe for a project
+# that does not exist has no project to attach to.
 refusals = logging.getLogger("security.refused")
 _PROJECT_PATHS = ("/projects/", "/api/projects/")
+_PROJECT_ID = re.compile(r"^/(?:api/)?projects/(\d{1,18})/")
 _REFUSED = {401, 403, 404}
+# Flood control: a scanner hammering refused URLs adds at most one row per person (or, when
+# signed out, per address) and method, path and status a minute, and at most
+# REFUSALS_PER_WINDOW rows a minute in all; the log line is still written for every refusal.
+REFUSAL_WINDOW = timedelta(minutes=1)
+REFUSALS_PER_WINDOW = 20
 
 
 class AuditContextMiddleware:
@@ -49,7 +62,72 @@ class AuditContextMiddleware:
                 user.pk if user is not None and user.is_authenticated else "anonymous",
                 request.META.get("REMOTE_ADDR", ""),
             )
+            try:
+                # After the answer and outside the request's (rolled back) transaction.
+                with transaction.atomic(using=DEFAULT_DB_ALIAS):
+                    record_refusal(request, response.status_code)
+            except Exception:
+                # The answer stays what it was: a refusal that could not be stored is still logged.
+                refusals.exception("could not store the refused %s %s", request.method, request.path_info)
         return response
+
+
+def _client_ip(request) -> str | None:
+    try:
+        return str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
+    except ValueError:
+        return None
+
+
+def record_refusal(request, status: int) -> RefusedAccess | None:
+    """Store one refused request (no query string), unless the flood control skips it."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        user = None
+    ip = _client_ip(request)
+    # (PostgreSQL text holds no NUL; a probe may send one.)
+    method, path = request.method[:10], request.path_info.replace("\x00", "")[:500]
+    who = {"user": user} if user is not None else {"user__isnull": True, "ip": ip}
+    recent = list(
+        RefusedAccess.objects.filter(at__gte=timezone.now() - REFUSAL_WINDOW, **who)
+        .order_by()
+        .values_list("method", "path", "status")[:REFUSALS_PER_WINDOW]
+    )
+    if len(recent) >= REFUSALS_PER_WINDOW or (method, path, status) in recent:
+        return None
+    project = _PROJECT_ID.match(path)
+    return RefusedAccess.objects.create(
+        user=user,
+        username=user.get_username() if user is not None else "",
+        project_id=int(project.group(1)) if project else None,
+        method=method,
+        path=path,
+        status=status,
+        ip=ip,
+        source=_source_of(request),
+    )
+
+
+@transaction.atomic
+def purge_refused_attempts(*, older_than_days: int, now=None) -> int:
+    """Delete refused attempts recorded before ``now - older_than_days`` (the retention purge);
+    the number deleted. On PostgreSQL the table's trigger (migration 0005) lets a row go only
+    when it is older than the cut-off this transaction announces."""
+    if older_than_days < 1:
+        raise ValueError("Keep refused attempts for at least one day.")
+    cutoff = (now or timezone.now()) - timedelta(days=older_than_days)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT set_config('app.refused_access_purge_before', %s, true)", [cutoff.isoformat()]
+            )
+    deleted, _ = RefusedAccess.objects.filter(at__lt=cutoff).delete()
+    return deleted
+
+
+def refused_attempts(*, project):
+    """Refused requests for this project's data, newest first (for its owners)."""
+    return RefusedAccess.objects.filter(project_id=project.pk).order_by("-at", "-id")
 
 
 @contextmanager
@@ -133,6 +211,15 @@ def record(
     )
 
 
+def _role_of(user, project_id) -> str | None:
+    """The reader's role in the project, for the few callers that do not hold the membership
+    (the admin, the export service); ``staff`` for an admin reading a project they are not in."""
+    if user is None or not user.is_authenticated:
+        return None
+    role = Membership.objects.filter(user=user, project_id=project_id).values_list("role", flat=True).first()
+    return role or ("staff" if user.is_staff else None)
+
+
 def record_read(*, project, action: str, target_type: str, target_id=None, interview_id=None, detail=None):
     """A read (transcript opened, export run, file downloaded): who, what, when, never the text.
 
@@ -143,6 +230,8 @@ def record_read(*, project, action: str, target_type: str, target_id=None, inter
     request = _request.get()
     if request is not None and _override.get() is None:
         detail.setdefault("ip", request.META.get("REMOTE_ADDR"))
+        if "role" not in detail:
+            detail["role"] = _role_of(getattr(request, "user", None), getattr(project, "pk", project))
     return record(
         project=project,
         action=action,

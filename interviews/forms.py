@@ -7,7 +7,9 @@ to the field it names.
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.http import Http404
 
+from .api_base import etag_of, locked_version
 from .models import AttributeDefinition, AttributeKind, ParticipantType, Role
 
 
@@ -24,6 +26,52 @@ def add_service_errors(form: forms.Form, error: ValidationError, field_map: dict
             target = None
         for message in messages:
             form.add_error(target, message)
+
+
+def _shown(value) -> str:
+    if value in (None, "", []):
+        return "(empty)"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+class VersionedForm(forms.Form):
+    """A page form that changes one object with a version (``updated_at``), as If-Match does for
+    the API: ``version`` (hidden) is the object's ETag when the page showed it, and
+    ``version_holds`` refuses the change when someone saved the object since (or the form came
+    without a version), showing what is stored now next to each field that differs."""
+
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    STALE = (
+        "Someone else changed this since you opened the page, so your change was not saved. "
+        "What is stored now is shown under each field that differs; send the form again to "
+        "replace it with yours."
+    )
+
+    def version_holds(self, instance, current_values) -> bool:
+        """Lock ``instance``'s row and compare versions; on a match, ``instance`` is re-read
+        under the lock. ``current_values(instance)`` gives the stored values by field name."""
+        current = locked_version(instance)
+        if current is None:
+            raise Http404
+        instance.refresh_from_db()
+        if self.cleaned_data.get("version") == current:
+            return True
+        self.add_error(None, self.STALE)
+        for name, value in current_values(instance).items():
+            if name == "version" or name not in self.cleaned_data:
+                continue
+            sent = self.cleaned_data[name]
+            if sent != value and not (sent in (None, "", []) and value in (None, "", [])):
+                self.add_error(name, f"Stored now: {_shown(value)}")
+        # The form now carries the current version: sending it again replaces that, knowingly.
+        self.data = self.data.copy()
+        self.data[self.add_prefix("version")] = current
+        return False
 
 
 class MemberAddForm(forms.Form):
@@ -72,7 +120,7 @@ def _attribute_field(definition: AttributeDefinition) -> forms.Field:
     return forms.CharField(max_length=2000, **common)
 
 
-class ParticipantForm(forms.Form):
+class ParticipantForm(VersionedForm):
     """Pseudonym, type and one typed input per attribute the project defines."""
 
     pseudonym = forms.CharField(max_length=40, label="Pseudonym")
@@ -105,4 +153,5 @@ def participant_initial(participant, attributes: dict, definitions) -> dict:
     initial = {"pseudonym": participant.pseudonym, "participant_type": participant.participant_type}
     for definition in definitions:
         initial[attribute_field_name(definition)] = attributes.get(definition.key)
+    initial["version"] = etag_of(participant)
     return initial

@@ -554,3 +554,44 @@ class AuditEvent(models.Model):
         if self.pk is not None:
             raise ValueError("Audit events are never edited.")
         super().save(*args, **kwargs)
+
+
+class RefusedAccess(models.Model):
+    """A refused request for project data (401, 403 or 404 under /projects/ or /api/projects/).
+
+    Written by ``interviews.audit.AuditContextMiddleware`` after the answer, in its own
+    transaction, so it stays although the request's own work was rolled back. Append-only
+    like ``AuditEvent`` (migration 0005 guards it in the database). ``project_id`` is a
+    plain number: the probed project may not exist, or may be deleted later. ``path``
+    holds no query string (typed filters and search text stay out).
+    """
+
+    at = models.DateTimeField(auto_now_add=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    username = models.CharField(max_length=150, blank=True)
+    project_id = models.BigIntegerField(null=True, blank=True)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    status = models.PositiveSmallIntegerField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    source = models.CharField(max_length=10, help_text="page or api")
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name_plural = "refused accesses"
+        indexes = [
+            models.Index(fields=["project_id", "at"]),
+            models.Index(fields=["user", "at"]),
+            models.Index(fields=["ip", "at"]),
+            models.Index(fields=["at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.method} {self.path} for {self.username or 'anonymous'}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Refused attempts are never edited.")
+        super().save(*args, **kwargs)

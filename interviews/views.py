@@ -5,6 +5,8 @@ role too low), read through ``selectors``, write through ``services`` and show
 their ``ValidationError`` next to the field it names.
 """
 
+from functools import partial
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -259,6 +261,10 @@ def participant_list(request, project_pk):
     return render(request, "interviews/participant_list.html", context, status=status)
 
 
+def _stored_values(participant, *, definitions) -> dict:
+    return participant_initial(participant, selectors.attributes_of(participant), definitions)
+
+
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def participant_detail(request, project_pk, participant_pk):
@@ -273,7 +279,8 @@ def participant_detail(request, project_pk, participant_pk):
     if request.method == "POST":
         require_role(membership, Role.SUPERVISOR)
         form = ParticipantForm(request.POST, definitions=definitions)
-        if form.is_valid():
+        stored = partial(_stored_values, definitions=definitions)
+        if form.is_valid() and form.version_holds(participant, stored):
             try:
                 services.update_participant(
                     participant=participant,
@@ -289,6 +296,7 @@ def participant_detail(request, project_pk, participant_pk):
         status = 400
         # Show what is stored, not the rejected input, in the read-only part.
         participant.refresh_from_db()
+        attributes = selectors.attributes_of(participant)
     elif can_edit:
         form = ParticipantForm(
             initial=participant_initial(participant, attributes, definitions), definitions=definitions

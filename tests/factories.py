@@ -37,3 +37,14 @@ class CodeFactory(factory.django.DjangoModelFactory):
 
     project = factory.SubFactory(ProjectFactory)
     name = factory.Sequence(lambda n: f"Code {n}")
+
+
+def versioned(client, method, url, *args, **extra):
+    """``client.<method>(url, ...)`` sent as a careful client sends a change: with the ETag that a
+    GET of ``url`` answers now as ``If-Match`` (none when the GET is refused, so the change meets
+    the same refusal). Changes of a versioned object without it get 428."""
+    response = client.get(url)
+    tag = response.headers.get("ETag") if response.status_code == 200 else None
+    if tag:
+        extra.setdefault("HTTP_IF_MATCH", tag)
+    return getattr(client, method)(url, *args, **extra)

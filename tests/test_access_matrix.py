@@ -100,6 +100,8 @@ API_POLICY = {
     # the audit trail; restore answers 400 for an event that is not a deleted coding
     (f"{P}/audit/", "get"): SUPERVISOR,
     (f"{P}/audit/{{id}}/restore/", "post"): SUPERVISOR,
+    # refused requests for the project's data: who probed it, from where (owners only)
+    (f"{P}/audit/refused/", "get"): OWNER,
     # the coding view's data, polled by the page
     (f"{P}/interviews/{{id}}/coding-data/", "get"): VIEWER,
     # import and anonymisation

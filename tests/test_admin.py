@@ -27,6 +27,7 @@ from interviews.models import (
     Participant,
     Project,
     RedactionLog,
+    RefusedAccess,
     SensitiveTerm,
     TranscriptRevision,
 )
@@ -74,6 +75,13 @@ def site(team, superuser, client):
         interview=team.interview, reviewer=team.supervisor, reviewed_at=coding.created_at
     )
     CodingComment.objects.create(project=team.project, coding=coding, author=team.coder, text="Why here?")
+    RefusedAccess.objects.create(
+        project_id=team.project.pk,
+        method="GET",
+        path=f"/projects/{team.project.pk}/",
+        status=404,
+        source="page",
+    )
     client.force_login(superuser)
     return client
 

@@ -6,6 +6,7 @@ from coding.models import Coding, SavedQuery
 from interviews.models import Participant
 
 from .analytics_data import build_study
+from .factories import versioned
 
 
 @pytest.fixture
@@ -69,11 +70,13 @@ def test_coder_cannot_change_another_coders_saved_query_but_supervisor_can(study
         url(study, "saved-queries/"), {"name": "A", "expression": '"No visa"'}
     )
     pk = created.json()["id"]
-    patch = api.as_user(team.coder2).patch(url(study, f"saved-queries/{pk}/"), {"name": "B"})
+    patch = versioned(api.as_user(team.coder2), "patch", url(study, f"saved-queries/{pk}/"), {"name": "B"})
     assert patch.status_code == 403
-    patch = api.as_user(team.supervisor).patch(url(study, f"saved-queries/{pk}/"), {"name": "B"})
+    patch = versioned(
+        api.as_user(team.supervisor), "patch", url(study, f"saved-queries/{pk}/"), {"name": "B"}
+    )
     assert patch.status_code == 200
-    assert api.as_user(team.coder).delete(url(study, f"saved-queries/{pk}/")).status_code == 204
+    assert versioned(api.as_user(team.coder), "delete", url(study, f"saved-queries/{pk}/")).status_code == 204
     assert not SavedQuery.objects.filter(pk=pk).exists()
 
 

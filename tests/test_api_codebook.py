@@ -6,6 +6,7 @@ from coding import services as coding_services
 from coding.models import Code, Coding, Memo
 
 from .db_state import row_counts, row_values
+from .factories import versioned
 
 
 def url(project, pk=None, action=None):
@@ -82,8 +83,11 @@ def test_same_name_in_another_project_is_allowed(team, api):
 def test_rename_onto_a_siblings_name_is_refused(team, api):
     sibling = coding_services.create_code(project=team.project, name="Russian visa", parent=team.code_group)
     before = row_values(Code)
-    response = api.as_user(team.supervisor).patch(
-        url(team.project, sibling.pk), {"name": "BELARUSIAN tourist visa"}
+    response = versioned(
+        api.as_user(team.supervisor),
+        "patch",
+        url(team.project, sibling.pk),
+        {"name": "BELARUSIAN tourist visa"},
     )
     assert_refused(response, "name", fragment="already exists under 'Visa route'")
     assert row_values(Code) == before
@@ -119,8 +123,11 @@ def test_shortcut_clash_is_refused(team, api):
 
 def test_parent_cannot_be_changed_by_patch(team, api):
     before = row_values(Code)
-    response = api.as_user(team.supervisor).patch(
-        url(team.project, team.code2.pk), {"parent": team.code_group.pk}
+    response = versioned(
+        api.as_user(team.supervisor),
+        "patch",
+        url(team.project, team.code2.pk),
+        {"parent": team.code_group.pk},
     )
     assert_refused(response, "parent", fragment="cannot be set")
     assert row_values(Code) == before
@@ -268,7 +275,9 @@ def test_merge_refused_when_a_sub_code_name_clashes_and_nothing_moves(team, api)
 
 def test_code_with_codings_cannot_become_a_folder(team, api):
     coding_services.create_coding(interview=team.interview, code=team.code, coder=team.coder, start=0, end=5)
-    response = api.as_user(team.supervisor).patch(url(team.project, team.code.pk), {"is_codable": False})
+    response = versioned(
+        api.as_user(team.supervisor), "patch", url(team.project, team.code.pk), {"is_codable": False}
+    )
     assert_refused(response, "is_codable", fragment="has codings")
     team.code.refresh_from_db()
     assert team.code.is_codable
@@ -278,10 +287,18 @@ def test_code_with_codings_or_children_cannot_be_deleted(team, api):
     coding_services.create_coding(interview=team.interview, code=team.code, coder=team.coder, start=0, end=5)
     client = api.as_user(team.supervisor)
     before = row_counts()
-    assert_refused(client.delete(url(team.project, team.code.pk)), "code", fragment="applied 1 time")
-    assert_refused(client.delete(url(team.project, team.code_group.pk)), "code", fragment="sub-codes")
+    assert_refused(
+        versioned(client, "delete", url(team.project, team.code.pk)),
+        "code",
+        fragment="applied 1 time",
+    )
+    assert_refused(
+        versioned(client, "delete", url(team.project, team.code_group.pk)),
+        "code",
+        fragment="sub-codes",
+    )
     assert row_counts() == before
-    assert client.delete(url(team.project, team.code2.pk)).status_code == 204
+    assert versioned(client, "delete", url(team.project, team.code2.pk)).status_code == 204
 
 
 def test_codebook_lists_counts(team, api):
@@ -310,8 +327,8 @@ def test_coder_and_viewer_cannot_edit_the_codebook(team, api, role):
     before = row_counts(), row_values(Code)
     assert client.get(url(team.project)).status_code == 200
     assert client.post(url(team.project), {"name": "Mine"}).status_code == 403
-    assert client.patch(url(team.project, team.code.pk), {"name": "Renamed"}).status_code == 403
-    assert client.delete(url(team.project, team.code2.pk)).status_code == 403
+    assert versioned(client, "patch", url(team.project, team.code.pk), {"name": "Renamed"}).status_code == 403
+    assert versioned(client, "delete", url(team.project, team.code2.pk)).status_code == 403
     assert client.post(url(team.project, team.code2.pk, "move"), {"parent": None}).status_code == 403
     assert client.post(url(team.project, team.code2.pk, "merge"), {"target": team.code.pk}).status_code == 403
     assert (row_counts(), row_values(Code)) == before
@@ -320,7 +337,9 @@ def test_coder_and_viewer_cannot_edit_the_codebook(team, api, role):
 @pytest.mark.parametrize("role", ["supervisor", "owner"])
 def test_supervisor_and_owner_edit_the_codebook(team, api, role):
     client = api.as_user(team.member(role))
-    response = client.patch(url(team.project, team.code2.pk), {"name": "Prior pushback (any country)"})
+    response = versioned(
+        client, "patch", url(team.project, team.code2.pk), {"name": "Prior pushback (any country)"}
+    )
     assert response.status_code == 200, response.json()
     team.code2.refresh_from_db()
     assert team.code2.name == "Prior pushback (any country)"

@@ -8,6 +8,7 @@ from interviews import services
 
 from .conftest import make_interview
 from .db_state import row_counts, row_values
+from .factories import versioned
 
 
 def url(project, pk=None):
@@ -188,7 +189,7 @@ def test_unknown_or_read_only_fields_are_refused_on_update(team, api, extra):
     value = {"coder2": team.coder2.pk, "other": team.other_project.pk, "other_interview": team.interview.pk}
     extra = {k: value.get(v, v) for k, v in extra.items()}
     before = row_values(Coding)
-    response = api.as_user(team.coder).patch(url(team.project, coding.pk), extra)
+    response = versioned(api.as_user(team.coder), "patch", url(team.project, coding.pk), extra)
     (field,) = extra
     assert_refused(response, field, fragment="cannot be set")
     assert row_values(Coding) == before
@@ -212,7 +213,7 @@ def test_bad_update_is_refused_and_leaves_the_coding_as_it_was(team, api, change
         k: getattr(team, v).pk if isinstance(v, str) and hasattr(team, v) else v for k, v in change.items()
     }
     before = row_values(Coding)
-    response = api.as_user(team.coder).patch(url(team.project, coding.pk), change)
+    response = versioned(api.as_user(team.coder), "patch", url(team.project, coding.pk), change)
     assert_refused(response, field)
     assert row_values(Coding) == before
 
@@ -220,7 +221,7 @@ def test_bad_update_is_refused_and_leaves_the_coding_as_it_was(team, api, change
 def test_update_onto_an_existing_passage_is_a_duplicate(team, api):
     a_coding(team, start=0, end=5)
     coding = a_coding(team, start=0, end=6)
-    response = api.as_user(team.coder).patch(url(team.project, coding.pk), {"end": 5})
+    response = versioned(api.as_user(team.coder), "patch", url(team.project, coding.pk), {"end": 5})
     assert_refused(response, "code", fragment="already coded")
     coding.refresh_from_db()
     assert coding.end == 6
@@ -229,7 +230,9 @@ def test_update_onto_an_existing_passage_is_a_duplicate(team, api):
 def test_coder_changes_own_coding_and_redrawing_clears_the_review_flag(team, api):
     coding = a_coding(team, start=0, end=5)
     Coding.objects.filter(pk=coding.pk).update(needs_review=True)
-    response = api.as_user(team.coder).patch(url(team.project, coding.pk), {"end": 9, "comment": "wider"})
+    response = versioned(
+        api.as_user(team.coder), "patch", url(team.project, coding.pk), {"end": 9, "comment": "wider"}
+    )
     assert response.status_code == 200, response.json()
     coding.refresh_from_db()
     assert (coding.end, coding.comment, coding.needs_review) == (9, "wider", False)
@@ -243,15 +246,17 @@ def test_viewer_reads_codings_but_cannot_code(team, api):
     coding = a_coding(team)
     client = api.as_user(team.viewer)
     assert client.get(url(team.project)).status_code == 200
-    assert client.get(url(team.project, coding.pk)).status_code == 200
+    read = client.get(url(team.project, coding.pk))
+    assert read.status_code == 200
     before = row_counts()
     response = client.post(
         url(team.project), {"interview": team.interview.pk, "code": team.code.pk, "start": 0, "end": 3}
     )
     assert response.status_code == 403
     assert "viewer" in response.json()["detail"]
-    assert client.patch(url(team.project, coding.pk), {"comment": "x"}).status_code == 403
-    assert client.delete(url(team.project, coding.pk)).status_code == 403
+    version = {"HTTP_IF_MATCH": read["ETag"]}
+    assert client.patch(url(team.project, coding.pk), {"comment": "x"}, **version).status_code == 403
+    assert client.delete(url(team.project, coding.pk), **version).status_code == 403
     assert row_counts() == before
 
 
@@ -259,9 +264,11 @@ def test_coder_cannot_change_or_delete_another_coders_coding(team, api):
     coding = a_coding(team, coder=team.coder2)
     before = row_values(Coding)
     client = api.as_user(team.coder)
-    assert client.patch(url(team.project, coding.pk), {"comment": "mine now"}).status_code == 403
-    assert client.patch(url(team.project, coding.pk), {"end": 9}).status_code == 403
-    assert client.delete(url(team.project, coding.pk)).status_code == 403
+    assert (
+        versioned(client, "patch", url(team.project, coding.pk), {"comment": "mine now"}).status_code == 403
+    )
+    assert versioned(client, "patch", url(team.project, coding.pk), {"end": 9}).status_code == 403
+    assert versioned(client, "delete", url(team.project, coding.pk)).status_code == 403
     assert row_values(Coding) == before
 
 
@@ -269,17 +276,19 @@ def test_coder_cannot_change_or_delete_another_coders_coding(team, api):
 def test_supervisor_and_owner_change_and_delete_a_coders_coding(team, api, role):
     coding = a_coding(team, coder=team.coder)
     client = api.as_user(team.member(role))
-    response = client.patch(url(team.project, coding.pk), {"comment": "checked", "code": team.code2.pk})
+    response = versioned(
+        client, "patch", url(team.project, coding.pk), {"comment": "checked", "code": team.code2.pk}
+    )
     assert response.status_code == 200, response.json()
     coding.refresh_from_db()
     assert (coding.comment, coding.code, coding.coder) == ("checked", team.code2, team.coder)
-    assert client.delete(url(team.project, coding.pk)).status_code == 204
+    assert versioned(client, "delete", url(team.project, coding.pk)).status_code == 204
     assert not Coding.objects.filter(pk=coding.pk).exists()
 
 
 def test_coder_deletes_own_coding(team, api):
     coding = a_coding(team)
-    assert api.as_user(team.coder).delete(url(team.project, coding.pk)).status_code == 204
+    assert versioned(api.as_user(team.coder), "delete", url(team.project, coding.pk)).status_code == 204
     assert not Coding.objects.filter(pk=coding.pk).exists()
 
 
@@ -338,13 +347,33 @@ def test_outsider_cannot_move_their_coding_onto_a_code_of_project_a(team, api):
     theirs = coding_services.create_coding(
         interview=team.other_interview, code=team.other_code, coder=team.outsider, start=0, end=4
     )
-    response = api.as_user(team.outsider).patch(url(team.other_project, theirs.pk), {"code": team.code.pk})
+    response = versioned(
+        api.as_user(team.outsider), "patch", url(team.other_project, theirs.pk), {"code": team.code.pk}
+    )
     assert_refused(response, "code", fragment="No such code in this project")
     theirs.refresh_from_db()
     assert theirs.code == team.other_code
 
 
 # ---------------------------------------------------------------- reading
+
+
+def test_the_codings_answer_is_what_the_generic_serializer_gives(team, api):
+    """CodingOutput writes its fields directly for speed; it must equal DRF's field-by-field output."""
+    from rest_framework import serializers as drf
+
+    from coding.serializers import CodingOutput
+
+    a_coding(team, start=0, end=5)
+    a_coding(team, coder=team.supervisor, start=3, end=9).comment = "ignored"
+    answer = api.as_user(team.supervisor).get(url(team.project), {"interview": team.interview.pk}).json()
+    assert len(answer["results"]) == 2
+    for row in answer["results"]:
+        coding = Coding.objects.select_related("code", "coder").get(pk=row["id"])
+        coding.quote = team.interview.text[coding.start : coding.end]
+        generic = drf.ModelSerializer.to_representation(CodingOutput(), coding)
+        assert row == dict(generic)
+        assert row["quote"] and row["created_at"].endswith("Z")
 
 
 def test_list_filters_by_code_tree_interview_and_coder(team, api):
@@ -381,8 +410,11 @@ def test_supervisor_corrects_a_coding_of_someone_who_left_the_project(team, api)
 
     coding = a_coding(team, coder=team.coder2)
     services.remove_member(membership=Membership.objects.get(project=team.project, user=team.coder2))
-    response = api.as_user(team.supervisor).patch(
-        url(team.project, coding.pk), {"comment": "checked after they left", "needs_review": False}
+    response = versioned(
+        api.as_user(team.supervisor),
+        "patch",
+        url(team.project, coding.pk),
+        {"comment": "checked after they left", "needs_review": False},
     )
     assert response.status_code == 200, response.json()
     coding.refresh_from_db()

@@ -7,6 +7,7 @@ import pytest
 from interviews.models import Interview, InterviewStatus, SpeakerTurn
 
 from .db_state import row_counts, row_values
+from .factories import versioned
 
 
 def url(project, pk=None, action=None):
@@ -128,12 +129,17 @@ def test_participant_of_another_project_is_not_found(team, api):
 def test_transcript_and_bookkeeping_fields_cannot_be_patched(team, api, change):
     before = row_values(Interview)
     (field,) = change
-    assert_refused(api.as_user(team.supervisor).patch(url(team.project, team.interview.pk), change), field)
+    assert_refused(
+        versioned(api.as_user(team.supervisor), "patch", url(team.project, team.interview.pk), change),
+        field,
+    )
     assert row_values(Interview) == before
 
 
 def test_metadata_can_be_patched(team, api):
-    response = api.as_user(team.supervisor).patch(
+    response = versioned(
+        api.as_user(team.supervisor),
+        "patch",
         url(team.project, team.interview.pk),
         {"title": "Renamed", "interview_date": "2022-01-15", "mode": "phone"},
     )
@@ -148,8 +154,11 @@ def test_metadata_can_be_patched(team, api):
 
 def test_interview_cannot_move_to_a_participant_of_another_project(team, api):
     before = row_values(Interview)
-    response = api.as_user(team.supervisor).patch(
-        url(team.project, team.interview.pk), {"participant": team.other_interview.participant_id}
+    response = versioned(
+        api.as_user(team.supervisor),
+        "patch",
+        url(team.project, team.interview.pk),
+        {"participant": team.other_interview.participant_id},
     )
     assert_refused(response, "participant", "No such participant")
     assert row_values(Interview) == before
@@ -207,11 +216,13 @@ def test_list_leaves_out_the_text_and_detail_has_text_and_turns(team, api):
 def test_coder_and_viewer_cannot_change_interviews(team, api, role):
     client = api.as_user(team.member(role))
     iv = team.interview.pk
-    assert client.get(url(team.project, iv)).status_code == 200  # (a read: it adds an audit row)
+    read = client.get(url(team.project, iv))  # (a read: it adds an audit row)
+    assert read.status_code == 200
     before = row_counts(), row_values(Interview)
     assert create(api, team, user=team.member(role)).status_code == 403
-    assert client.patch(url(team.project, iv), {"title": "x"}).status_code == 403
-    assert client.delete(url(team.project, iv)).status_code == 403
+    version = {"HTTP_IF_MATCH": read["ETag"]}
+    assert client.patch(url(team.project, iv), {"title": "x"}, **version).status_code == 403
+    assert client.delete(url(team.project, iv), **version).status_code == 403
     assert client.post(url(team.project, iv, "status"), {"status": "coded"}).status_code == 403
     assert client.post(url(team.project, iv, "mark-anonymised")).status_code == 403
     assert client.post(url(team.project, iv, "turns"), {"turns": []}).status_code == 403
@@ -258,7 +269,10 @@ def test_delete_interview_removes_codings_turns_and_memos(team, api):
 
     coding_services.create_coding(interview=team.interview, code=team.code, coder=team.coder, start=0, end=4)
     coding_services.create_memo(project=team.project, author=team.coder, text="m", target=team.interview)
-    assert api.as_user(team.supervisor).delete(url(team.project, team.interview.pk)).status_code == 204
+    assert (
+        versioned(api.as_user(team.supervisor), "delete", url(team.project, team.interview.pk)).status_code
+        == 204
+    )
     from coding.models import Coding, Memo
 
     assert not Coding.objects.filter(interview_id=team.interview.pk).exists()

@@ -6,6 +6,7 @@ from coding import services as coding_services
 from coding.models import Memo
 
 from .db_state import row_counts, row_values
+from .factories import versioned
 
 
 def url(project, pk=None):
@@ -81,14 +82,25 @@ def test_bad_memo_is_refused_and_nothing_is_written(team, api, coding, payload, 
 def test_coder_changes_own_memo_but_not_kind_or_target(team, api):
     memo = coding_services.create_memo(project=team.project, author=team.coder, text="first")
     client = api.as_user(team.coder)
-    response = client.patch(url(team.project, memo.pk), {"text": "second", "title": "T"})
+    response = versioned(client, "patch", url(team.project, memo.pk), {"text": "second", "title": "T"})
     assert response.status_code == 200, response.json()
     memo.refresh_from_db()
     assert (memo.text, memo.title) == ("second", "T")
     before = row_values(Memo)
-    assert_refused(client.patch(url(team.project, memo.pk), {"kind": "code"}), "kind", "cannot be set")
-    assert_refused(client.patch(url(team.project, memo.pk), {"author": team.coder2.pk}), "author")
-    assert_refused(client.patch(url(team.project, memo.pk), {"text": "  "}), "text", "may not be blank")
+    assert_refused(
+        versioned(client, "patch", url(team.project, memo.pk), {"kind": "code"}),
+        "kind",
+        "cannot be set",
+    )
+    assert_refused(
+        versioned(client, "patch", url(team.project, memo.pk), {"author": team.coder2.pk}),
+        "author",
+    )
+    assert_refused(
+        versioned(client, "patch", url(team.project, memo.pk), {"text": "  "}),
+        "text",
+        "may not be blank",
+    )
     assert row_values(Memo) == before
 
 
@@ -96,8 +108,8 @@ def test_coder_cannot_change_or_delete_another_coders_memo(team, api):
     memo = coding_services.create_memo(project=team.project, author=team.coder2, text="theirs")
     client = api.as_user(team.coder)
     before = row_values(Memo)
-    assert client.patch(url(team.project, memo.pk), {"text": "mine"}).status_code == 403
-    assert client.delete(url(team.project, memo.pk)).status_code == 403
+    assert versioned(client, "patch", url(team.project, memo.pk), {"text": "mine"}).status_code == 403
+    assert versioned(client, "delete", url(team.project, memo.pk)).status_code == 403
     assert row_values(Memo) == before
 
 
@@ -105,10 +117,10 @@ def test_coder_cannot_change_or_delete_another_coders_memo(team, api):
 def test_supervisor_changes_and_deletes_a_coders_memo(team, api, role):
     memo = coding_services.create_memo(project=team.project, author=team.coder, text="theirs")
     client = api.as_user(team.member(role))
-    assert client.patch(url(team.project, memo.pk), {"text": "edited"}).status_code == 200
+    assert versioned(client, "patch", url(team.project, memo.pk), {"text": "edited"}).status_code == 200
     memo.refresh_from_db()
     assert (memo.text, memo.author) == ("edited", team.coder)
-    assert client.delete(url(team.project, memo.pk)).status_code == 204
+    assert versioned(client, "delete", url(team.project, memo.pk)).status_code == 204
     assert not Memo.objects.filter(pk=memo.pk).exists()
 
 
@@ -118,8 +130,8 @@ def test_viewer_reads_memos_but_cannot_write(team, api):
     before = row_counts(), row_values(Memo)
     assert client.get(url(team.project)).json()["count"] == 1
     assert client.post(url(team.project), {"kind": "project", "text": "x"}).status_code == 403
-    assert client.patch(url(team.project, memo.pk), {"text": "x"}).status_code == 403
-    assert client.delete(url(team.project, memo.pk)).status_code == 403
+    assert versioned(client, "patch", url(team.project, memo.pk), {"text": "x"}).status_code == 403
+    assert versioned(client, "delete", url(team.project, memo.pk)).status_code == 403
     assert (row_counts(), row_values(Memo)) == before
 
 
@@ -130,10 +142,10 @@ def test_outsider_gets_404_on_memos_and_cannot_attach_to_project_a(team, api, co
     assert client.get(url(team.project)).status_code == 404
     assert client.get(url(team.project, memo.pk)).status_code == 404
     assert client.post(url(team.project), {"kind": "project", "text": "x"}).status_code == 404
-    assert client.patch(url(team.project, memo.pk), {"text": "x"}).status_code == 404
-    assert client.delete(url(team.project, memo.pk)).status_code == 404
+    assert versioned(client, "patch", url(team.project, memo.pk), {"text": "x"}).status_code == 404
+    assert versioned(client, "delete", url(team.project, memo.pk)).status_code == 404
     assert client.get(url(team.other_project, memo.pk)).status_code == 404
-    assert client.patch(url(team.other_project, memo.pk), {"text": "x"}).status_code == 404
+    assert versioned(client, "patch", url(team.other_project, memo.pk), {"text": "x"}).status_code == 404
     for kind, target in (("coding", coding), ("code", team.code), ("participant", team.participant)):
         response = client.post(url(team.other_project), {"kind": kind, kind: target.pk, "text": "x"})
         assert_refused(response, kind, "No such")

@@ -6,6 +6,7 @@ from interviews import services
 from interviews.models import AttributeDefinition, AttributeValue, Participant
 
 from .db_state import row_counts, row_values
+from .factories import versioned
 
 
 def url(project, pk=None):
@@ -128,8 +129,11 @@ def test_attribute_value_that_does_not_fit_is_refused_and_nothing_is_stored(
     # Updating an existing participant is refused the same way, and its values stay.
     services.set_participant_attributes(participant=team.participant, values={"note": "before"})
     values_before = row_values(AttributeValue)
-    response = api.as_user(team.supervisor).patch(
-        url(team.project, team.participant.pk), {"pseudonym": "LV-99", "attributes": {key: value}}
+    response = versioned(
+        api.as_user(team.supervisor),
+        "patch",
+        url(team.project, team.participant.pk),
+        {"pseudonym": "LV-99", "attributes": {key: value}},
     )
     assert assert_refused(response, f"attributes.{key}", fragment) == message
     assert row_values(AttributeValue) == values_before
@@ -150,23 +154,32 @@ def test_attribute_of_another_project_is_unknown_here(team, api, attributes):
     services.create_attribute_definition(
         project=team.other_project, key="secret_key_attr", label="S", kind="text"
     )
-    response = api.as_user(team.supervisor).patch(
-        url(team.project, team.participant.pk), {"attributes": {"secret_key_attr": "x"}}
+    response = versioned(
+        api.as_user(team.supervisor),
+        "patch",
+        url(team.project, team.participant.pk),
+        {"attributes": {"secret_key_attr": "x"}},
     )
     assert_refused(response, "attributes", "Unknown attribute")
 
 
 def test_attributes_must_be_an_object(team, api, attributes):
-    response = api.as_user(team.supervisor).patch(
-        url(team.project, team.participant.pk), {"attributes": ["Iraq"]}
+    response = versioned(
+        api.as_user(team.supervisor),
+        "patch",
+        url(team.project, team.participant.pk),
+        {"attributes": ["Iraq"]},
     )
     assert_refused(response, "attributes")
 
 
 def test_null_clears_an_attribute_and_others_stay(team, api, attributes):
     services.set_participant_attributes(participant=team.participant, values=GOOD)
-    response = api.as_user(team.supervisor).patch(
-        url(team.project, team.participant.pk), {"attributes": {"nationality": None, "languages": []}}
+    response = versioned(
+        api.as_user(team.supervisor),
+        "patch",
+        url(team.project, team.participant.pk),
+        {"attributes": {"nationality": None, "languages": []}},
     )
     assert response.status_code == 200, response.json()
     got = response.json()["attributes"]
@@ -175,7 +188,9 @@ def test_null_clears_an_attribute_and_others_stay(team, api, attributes):
 
 
 def test_zero_and_false_are_values_not_blanks(team, api, attributes):
-    response = api.as_user(team.supervisor).patch(
+    response = versioned(
+        api.as_user(team.supervisor),
+        "patch",
         url(team.project, team.participant.pk),
         {"attributes": {"crossing_attempts": 0, "has_lawyer": False, "days_at_border": "0.25"}},
     )
@@ -192,7 +207,9 @@ def test_duplicate_pseudonym_is_refused(team, api):
     response = api.as_user(team.supervisor).post(url(team.project), {"pseudonym": "LV-07"})
     assert_refused(response, "pseudonym", "already called LV-07")
     other = services.create_participant(project=team.project, pseudonym="LV-08")
-    response = api.as_user(team.supervisor).patch(url(team.project, other.pk), {"pseudonym": " LV-07 "})
+    response = versioned(
+        api.as_user(team.supervisor), "patch", url(team.project, other.pk), {"pseudonym": " LV-07 "}
+    )
     assert_refused(response, "pseudonym", "already called LV-07")
     assert row_counts() == before | {"interviews.Participant": before["interviews.Participant"] + 1}
     other.refresh_from_db()
@@ -225,7 +242,7 @@ def test_bad_participant_input_is_refused(team, api, payload, field):
 
 def test_participant_with_interviews_cannot_be_deleted(team, api):
     before = row_counts()
-    response = api.as_user(team.supervisor).delete(url(team.project, team.participant.pk))
+    response = versioned(api.as_user(team.supervisor), "delete", url(team.project, team.participant.pk))
     assert_refused(response, "participant", "still has interviews")
     assert row_counts() == before
 
@@ -292,11 +309,17 @@ def test_coder_and_viewer_read_but_do_not_edit_participants(team, api, attribute
     assert client.get(url(team.project, team.participant.pk)).status_code == 200
     assert client.get(attr_url(team.project)).status_code == 200
     assert client.post(url(team.project), {"pseudonym": "LV-50"}).status_code == 403
-    assert client.patch(url(team.project, team.participant.pk), {"pseudonym": "LV-51"}).status_code == 403
-    assert client.delete(url(team.project, team.participant.pk)).status_code == 403
+    assert (
+        versioned(client, "patch", url(team.project, team.participant.pk), {"pseudonym": "LV-51"}).status_code
+        == 403
+    )
+    assert versioned(client, "delete", url(team.project, team.participant.pk)).status_code == 403
     assert client.post(attr_url(team.project), {"key": "x", "kind": "text"}).status_code == 403
-    assert client.patch(attr_url(team.project, attributes["note"].pk), {"label": "y"}).status_code == 403
-    assert client.delete(attr_url(team.project, attributes["note"].pk)).status_code == 403
+    assert (
+        versioned(client, "patch", attr_url(team.project, attributes["note"].pk), {"label": "y"}).status_code
+        == 403
+    )
+    assert versioned(client, "delete", attr_url(team.project, attributes["note"].pk)).status_code == 403
     assert (row_counts(), row_values(Participant)) == before
 
 
@@ -311,12 +334,23 @@ def test_outsider_gets_404_on_participants_and_attributes(team, api, attributes)
     ):
         assert client.get(path).status_code == 404, path
     assert client.post(url(team.project), {"pseudonym": "X"}).status_code == 404
-    assert client.patch(url(team.project, team.participant.pk), {"pseudonym": "X"}).status_code == 404
-    assert client.delete(url(team.project, team.participant.pk)).status_code == 404
-    assert client.get(url(team.other_project, team.participant.pk)).status_code == 404
-    assert client.patch(url(team.other_project, team.participant.pk), {"pseudonym": "X"}).status_code == 404
     assert (
-        client.patch(attr_url(team.other_project, attributes["note"].pk), {"label": "X"}).status_code == 404
+        versioned(client, "patch", url(team.project, team.participant.pk), {"pseudonym": "X"}).status_code
+        == 404
+    )
+    assert versioned(client, "delete", url(team.project, team.participant.pk)).status_code == 404
+    assert client.get(url(team.other_project, team.participant.pk)).status_code == 404
+    assert (
+        versioned(
+            client, "patch", url(team.other_project, team.participant.pk), {"pseudonym": "X"}
+        ).status_code
+        == 404
+    )
+    assert (
+        versioned(
+            client, "patch", attr_url(team.other_project, attributes["note"].pk), {"label": "X"}
+        ).status_code
+        == 404
     )
     assert row_counts() == before
 

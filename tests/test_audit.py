@@ -12,11 +12,12 @@ from django.urls import reverse
 from coding import services as coding_services
 from coding.models import Coding, ExportJob
 from interviews import audit, services
+from interviews.api_base import etag_of
 from interviews.models import AuditEvent, Membership, Role
 from interviews.text import TextEdit
 
 from .conftest import make_interview
-from .factories import UserFactory
+from .factories import UserFactory, versioned
 
 CANARY = "Zebrafinch-4417"
 CANARY_TEXT = (
@@ -80,13 +81,13 @@ def test_coding_created_changed_and_deleted_through_the_api_are_recorded_with_ac
     }
     assert "quote" not in created.after
 
-    client.patch(api_url(team, f"codings/{coding_id}/"), {"end": 14, "comment": "why"})
+    versioned(client, "patch", api_url(team, f"codings/{coding_id}/"), {"end": 14, "comment": "why"})
     updated = last(team.project, "coding.updated")
     assert (updated.before["end"], updated.after["end"]) == (11, 14)
     assert updated.after["comment"] == "why"
 
     supervisor = api.as_user(team.supervisor)
-    assert supervisor.delete(api_url(team, f"codings/{coding_id}/")).status_code == 204
+    assert versioned(supervisor, "delete", api_url(team, f"codings/{coding_id}/")).status_code == 204
     deleted = last(team.project, "coding.deleted")
     assert deleted.actor == team.supervisor and deleted.after is None
     assert deleted.before["end"] == 14 and deleted.before["coder_id"] == team.coder.pk
@@ -97,7 +98,7 @@ def test_codebook_changes_through_the_api_are_recorded_and_merge_lists_the_moved
     first = AuditEvent.objects.latest("id").pk
     new = client.post(api_url(team, "codes/"), {"name": "Forest crossing"}).json()
     assert last(team.project, "code.created").after["name"] == "Forest crossing"
-    client.patch(api_url(team, f"codes/{new['id']}/"), {"colour": "#2ca02c"})
+    versioned(client, "patch", api_url(team, f"codes/{new['id']}/"), {"colour": "#2ca02c"})
     changed = last(team.project, "code.updated")
     assert (changed.before["colour"], changed.after["colour"]) == ("#4e79a7", "#2ca02c")
     client.post(api_url(team, f"codes/{new['id']}/move/"), {"parent": team.code_group.pk})
@@ -114,15 +115,15 @@ def test_codebook_changes_through_the_api_are_recorded_and_merge_lists_the_moved
     assert len(made) == 4 and all(e.source == "api" and e.actor == team.supervisor for e in made)
 
     empty = client.post(api_url(team, "codes/"), {"name": "Unused"}).json()
-    assert client.delete(api_url(team, f"codes/{empty['id']}/")).status_code == 204
+    assert versioned(client, "delete", api_url(team, f"codes/{empty['id']}/")).status_code == 204
     assert last(team.project, "code.deleted").before["name"] == "Unused"
 
 
 def test_memos_members_and_interview_status_changes_through_the_api_are_recorded(team, api):
     coder = api.as_user(team.coder)
     memo = coder.post(api_url(team, "memos/"), {"kind": "project", "text": "A thought"}).json()
-    coder.patch(api_url(team, f"memos/{memo['id']}/"), {"text": "A better thought"})
-    coder.delete(api_url(team, f"memos/{memo['id']}/"))
+    versioned(coder, "patch", api_url(team, f"memos/{memo['id']}/"), {"text": "A better thought"})
+    versioned(coder, "delete", api_url(team, f"memos/{memo['id']}/"))
     actions = [
         (e.action, e.before and e.before["text"], e.after and e.after["text"])
         for e in events(team.project, target_type="memo")
@@ -136,8 +137,8 @@ def test_memos_members_and_interview_status_changes_through_the_api_are_recorded
     owner = api.as_user(team.owner)
     UserFactory(username="nina_new")
     member = owner.post(api_url(team, "members/"), {"username": "nina_new", "role": "viewer"}).json()
-    owner.patch(api_url(team, f"members/{member['id']}/"), {"role": "coder"})
-    owner.delete(api_url(team, f"members/{member['id']}/"))
+    versioned(owner, "patch", api_url(team, f"members/{member['id']}/"), {"role": "coder"})
+    versioned(owner, "delete", api_url(team, f"members/{member['id']}/"))
     nina = {"user_id": e_user("nina_new"), "username": "nina_new"}
     assert [(e.action, e.before, e.after) for e in events(team.project, target_type="member")][-3:] == [
         ("member.added", None, nina | {"role": "viewer"}),
@@ -269,7 +270,10 @@ def test_a_refused_change_leaves_no_audit_row(team, api, coding):
         {"interview": team.interview.pk, "code": team.code.pk, "start": 0, "end": 10**6},
     )
     assert past_the_end.status_code == 400
-    other = api.as_user(team.coder2).patch(api_url(team, f"codings/{coding.pk}/"), {"end": 12})
+    # Coder 2 names the current version (a GET would itself be recorded as a read).
+    other = api.as_user(team.coder2).patch(
+        api_url(team, f"codings/{coding.pk}/"), {"end": 12}, HTTP_IF_MATCH=etag_of(coding)
+    )
     assert other.status_code == 403
     assert AuditEvent.objects.count() == before
 
@@ -451,6 +455,83 @@ def test_opening_an_interview_in_the_admin_is_a_read(team):
     assert (read.actor, read.source) == (root, "admin")
 
 
+# Every route that answers with transcript text (whole or as quotes), an export or a download:
+# (name, who calls it, page or api, method, path). DP3: each call is exactly one read, naming
+# the reader's role and address.
+TEXT_ROUTES = [
+    ("coding view", "viewer", "page", "get", "/projects/{p}/interviews/{i}/code/"),
+    ("interview", "coder", "api", "get", "/api/projects/{p}/interviews/{i}/"),
+    ("coding data", "coder", "api", "get", "/api/projects/{p}/interviews/{i}/coding-data/"),
+    ("codings list", "viewer", "api", "get", "/api/projects/{p}/codings/"),
+    ("one coding", "viewer", "api", "get", "/api/projects/{p}/codings/{c}/"),
+    ("retrieve", "viewer", "page", "get", "/projects/{p}/retrieve/"),
+    ("retrieve CSV", "viewer", "page", "get", "/projects/{p}/retrieve/?format=csv"),
+    ("code split", "supervisor", "page", "get", "/projects/{p}/codebook/{code}/split/"),
+    ("analytics download", "viewer", "page", "get", "/projects/{p}/analytics/download/frequencies.csv"),
+    ("disagreements page", "supervisor", "page", "get", "/projects/{p}/interviews/{i}/disagreements/"),
+    ("disagreements", "supervisor", "api", "get", "/api/projects/{p}/interviews/{i}/disagreements/"),
+    ("consensus", "supervisor", "api", "get", "/api/projects/{p}/interviews/{i}/consensus/"),
+    ("QDPX", "supervisor", "api", "get", "/api/projects/{p}/export/qdpx/"),
+    ("QDC", "supervisor", "api", "get", "/api/projects/{p}/export/qdc/"),
+    ("codings CSV", "supervisor", "api", "get", "/api/projects/{p}/export/codings.csv"),
+    ("profiles XLSX", "supervisor", "api", "get", "/api/projects/{p}/export/profiles.xlsx"),
+    ("export start", "supervisor", "api", "post", "/api/projects/{p}/exports/"),
+    ("export download", "supervisor", "api", "get", "/api/projects/{p}/exports/{job}/download/"),
+    ("import review", "supervisor", "api", "get", "/api/projects/{p}/import-files/{file}/"),
+    ("admin interview", "admin", "page", "get", "/admin/interviews/interview/{i}/change/"),
+    ("admin coding", "admin", "page", "get", "/admin/coding/coding/{c}/change/"),
+]
+
+
+def test_every_route_with_transcript_text_or_a_download_records_exactly_one_read_per_call(
+    team, api, coding, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    from coding import exports
+    from interviews import import_services
+
+    settings.EXPORT_DIR = str(tmp_path / "exports")
+    settings.IMPORT_STAGING_DIR = tmp_path / "staging"
+    coding_services.create_coding(interview=team.interview, code=team.code, coder=team.coder2, start=0, end=9)
+    job = exports.start_export(project=team.project, by=team.supervisor, kind="codings.csv")
+    exports.run_export(job_id=job.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = import_services.start_import(
+            project=team.project,
+            by=team.owner,
+            files=[("LV-09.txt", b"Interviewer: Hello.\nParticipant: Hi.\n")],
+        )
+    admin = UserFactory(username="root_admin", is_staff=True, is_superuser=True)
+    ids = {
+        "p": team.project.pk,
+        "i": team.interview.pk,
+        "c": coding.pk,
+        "code": team.code.pk,
+        "job": job.pk,
+        "file": batch.files.get().pk,
+    }
+    for name, who, kind, method, path in TEXT_ROUTES:
+        user = admin if who == "admin" else team.member(who)
+        client = api.as_user(user) if kind == "api" else browser(user)
+        before = AuditEvent.objects.filter(kind="read").count()
+        data = {"kind": "codings.csv"} if method == "post" else None
+        with django_capture_on_commit_callbacks(execute=False):
+            response = getattr(client, method)(path.format(**ids), data, REMOTE_ADDR="198.51.100.7")
+        assert response.status_code in (200, 201, 202), (name, response.status_code)
+        if response.streaming:
+            b"".join(response.streaming_content)
+        new = list(AuditEvent.objects.filter(kind="read").order_by("id")[before:])
+        assert len(new) == 1, (name, [e.action for e in new])
+        (read,) = new
+        expected_role = "staff" if who == "admin" else who
+        assert (read.actor, read.project_id, read.after["role"], read.after["ip"]) == (
+            user,
+            team.project.pk,
+            expected_role,
+            "198.51.100.7",
+        ), name
+        assert read.action and read.target_type and read.at.utcoffset().total_seconds() == 0, name
+
+
 # ---------------------------------------------------------------- never the transcript
 
 
@@ -463,13 +544,13 @@ def test_transcript_text_never_appears_in_any_audit_event(team, api):
         {"interview": interview.pk, "code": team.code.pk, "start": start, "end": start + len(CANARY)},
     ).json()
     assert created["quote"] == CANARY
-    coder.patch(api_url(team, f"codings/{created['id']}/"), {"end": start + len(CANARY) + 6})
+    versioned(coder, "patch", api_url(team, f"codings/{created['id']}/"), {"end": start + len(CANARY) + 6})
     coder.post(api_url(team, "memos/"), {"kind": "coding", "coding": created["id"], "text": "Look at this"})
     coder.get(api_url(team, f"interviews/{interview.pk}/"))
     coder.get(f"/api/projects/{team.project.pk}/interviews/{interview.pk}/coding-data/")
     browser(team.supervisor).get(reverse("retrieve", args=[team.project.pk]), {"interview": interview.pk})
     supervisor.get(api_url(team, "export/qdpx/"))
-    supervisor.delete(api_url(team, f"codings/{created['id']}/"))
+    versioned(supervisor, "delete", api_url(team, f"codings/{created['id']}/"))
     event = last(team.project, "coding.deleted")
     assert supervisor.post(api_url(team, f"audit/{event.pk}/restore/")).status_code == 201
     supervisor.post(

@@ -9,10 +9,21 @@ recorded ('queued', never a 500) and the sweep sends them once the broker is bac
 
 Workers are separate processes that must see what the test committed, so these run on the
 PostgreSQL pass with ``django_db(transaction=True)`` and skip on SQLite (see celery_worker.py).
+
+Repetitions (SECURITY.md FT1, FT2): ``FAULT_RUNS`` kills at random points of an import and as many
+of an export, and ``5 × FAULT_RUNS`` FT2 rounds. The normal suite runs 2; ``make resilience`` runs
+20 (20 + 20 kills, 100 rounds) and, having asked for them, fails rather than skips without
+PostgreSQL and Redis. Each run's kill point comes from ``FAULT_SEED`` (printed; random if unset),
+so ``FAULT_SEED=<seed>`` replays the same delays and targets.
 """
 
 import contextlib
+import csv
+import io
+import json
 import os
+import random
+import re
 import signal
 import socket
 import subprocess
@@ -34,6 +45,13 @@ from interviews.models import ImportBatch, ImportFile, Interview
 
 from .celery_worker import BROKER, ROOT, redis_client
 from .conftest import make_interview
+
+FAULT_RUNS = int(os.environ.get("FAULT_RUNS") or 2)
+FT2_ROUNDS = 5 * FAULT_RUNS
+FAULT_SEED = int(os.environ.get("FAULT_SEED") or random.SystemRandom().randrange(1_000_000))
+# The worker's visibility timeout in these tests (below) + 60 s: SECURITY.md's bound for a job
+# to end done or failed after its worker was killed.
+CONVERGE_SECONDS = 2 + 60
 
 # A transcript whose identifier search takes a few seconds: the window in which to kill.
 SLOW_LINE = (
@@ -59,9 +77,17 @@ def worker_database_url():
 
 def queue_and_folders(tmp) -> dict:
     """A queue of its own and the folders workers share with the test."""
+    asked = os.environ.get("FAULT_RUNS")  # `make resilience` asks for these runs: no silent skip
     if connection.vendor != "postgresql":
+        if asked:
+            pytest.fail("FAULT_RUNS is set but the fault runs need PostgreSQL: set DATABASE_URL=postgres://…")
         pytest.skip("a worker process cannot open the in-memory SQLite test database; runs on PostgreSQL")
-    client = redis_client()
+    try:
+        client = redis_client()
+    except pytest.skip.Exception as skipped:
+        if asked:
+            pytest.fail(f"FAULT_RUNS is set but {skipped}")
+        raise
     env = {
         **os.environ,
         "CELERY_BROKER_URL": BROKER,
@@ -155,6 +181,7 @@ def worker(broker, name: str, *, pool: str = "solo"):
             env=broker["env"],
             stdout=out,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: the worker and its pool die together
         )
     process.log = log
     try:
@@ -299,33 +326,311 @@ def test_worker_child_killed_mid_export_the_job_ends_failed_and_the_next_export_
     assert "WorkerLostError" in w.log.read_text()  # it really was killed mid-task
 
 
-# ---------------------------------------------------------------- FT2: queued on commit
+# ---------------------------------------------------------------- FT1 repeated: random kill points
+
+
+class Workers:
+    """A prefork worker kept across runs: a killed pool child is replaced by its parent, and a
+    new worker is started only after the whole worker was killed."""
+
+    def __init__(self, broker, stack: contextlib.ExitStack):
+        self.broker, self.stack, self.started = broker, stack, 0
+        self.start()
+
+    def start(self) -> None:
+        self.started += 1
+        self.process = self.stack.enter_context(worker(self.broker, f"w{self.started}", pool="prefork"))
+        wait_for(
+            lambda: " ready." in self.process.log.read_text() and children_of(self.process.pid),
+            seconds=60,
+            what="a worker to start",
+            log=self.process.log,
+        )
+
+    def kill(self, target: str) -> None:
+        if target == "worker":  # the worker and its pool child at once (OOM killer, host lost)
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+            self.start()
+            return
+        gone = set(children_of(self.process.pid))
+        if not gone:
+            pytest.fail(f"the worker has no pool child to kill\n{self.process.log.read_text()[-3000:]}")
+        for child in gone:
+            os.kill(child, signal.SIGKILL)
+        wait_for(
+            lambda: bool(children_of(self.process.pid)) and not gone & set(children_of(self.process.pid)),
+            seconds=30,
+            what="the worker to replace its killed pool child",
+            log=self.process.log,
+        )
+
+
+def kill_at_random_points(kind: str, workers: Workers, *, start, point, finished, check):
+    """Three uninterrupted runs (numbered 0, -1, -2) time the job; then FAULT_RUNS runs each start
+    a job and, after a delay uniform over 0 to the longest of those times (a pool child fresh after
+    a kill is slower than a warm one), SIGKILL the pool child (3 runs in 4) or the whole worker,
+    wait for the job to end and ``check`` it. So most kills land while the job runs and some before
+    it starts or after it ends; ``point`` says where each landed (read just before the kill).
+    Returns the problems, each naming its run and seed, and the tally of kill points."""
+    times, problems = [], []
+    for run in (0, -1, -2):
+        job = start(run)
+        began = time.monotonic()
+        wait_for(
+            lambda job=job: finished(job),
+            seconds=60,
+            what=f"an uninterrupted {kind}",
+            log=workers.process.log,
+        )
+        times.append(time.monotonic() - began)
+        outcome, found = check(job, run)
+        problems += [f"run {run} (not interrupted): {p}" for p in found]
+    calm = max(times)
+    print(f"\nFT1 {kind}: FAULT_SEED={FAULT_SEED}; uninterrupted: {calm:.2f} s (longest of 3), {outcome}")
+    tally: dict[str, int] = {}
+    slowest = 0.0
+    for run in range(1, FAULT_RUNS + 1):
+        seed = f"{FAULT_SEED}:{kind}:{run}"
+        rng = random.Random(seed)
+        delay = rng.uniform(0, calm)
+        target = "worker" if rng.random() < 0.25 else "child"
+        t_run = time.monotonic()
+        job = start(run)
+        time.sleep(delay)
+        phase, where = point(job)
+        killed = time.monotonic()
+        workers.kill(target)
+        while not finished(job) and time.monotonic() - killed < CONVERGE_SECONDS:
+            time.sleep(0.02)
+        took = time.monotonic() - killed
+        slowest = max(slowest, took)
+        label = f"run {run}/{FAULT_RUNS} (seed {seed}: {target} killed after {delay:.2f} s, {phase}: {where})"
+        if not finished(job):
+            problems.append(f"{label}: neither done nor failed {CONVERGE_SECONDS} s after the kill")
+            break  # what follows would inherit this run's mess
+        outcome, found = check(job, run)
+        problems += [f"{label}: {p}" for p in found]
+        key = f"{phase} -> {outcome}"
+        tally[key] = tally.get(key, 0) + 1
+        whole = time.monotonic() - t_run
+        print(f"  {label} -> {outcome}; settled {took:.2f} s after the kill, {whole:.2f} s in all")
+    print(f"FT1 {kind}: {tally}; slowest {slowest:.2f} s to settle after a kill; {workers.started} workers")
+    return problems, tally
+
+
+def staged(broker, import_file, kind: str):
+    return broker["tmp"] / "staging" / f"{import_file.guid}.{kind}"
+
+
+def import_run_files(run: int) -> dict[str, bytes]:
+    """A slow file and a quick one, their texts unique to the run (else the second run's would be
+    turned away as already waiting for review)."""
+    slow = SLOW_LINE * (IMPORT_SLOW_BYTES // len(SLOW_LINE)) + f"Interviewer: Thank you, run {run}.\n"
+    quick = f"Interviewer: Where did you cross?\nParticipant: Near the river, run {run}.\n"
+    return {f"FT1-{run}-slow.txt": slow.encode(), f"FT1-{run}-quick.txt": quick.encode()}
+
+
+# Big enough that reading it takes about a second here: most random kills land mid-read.
+IMPORT_SLOW_BYTES = 200_000
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.timeout(120)
-def test_a_rolled_back_request_queues_nothing_and_a_committed_one_is_processed(team, steady):
-    log = steady["worker"].log
-    seen = len(log.read_text())
-    with routed(steady, coding_tasks.run_export, interview_tasks.process_import_batch):
-        with pytest.raises(RuntimeError), transaction.atomic():  # what ATOMIC_REQUESTS does on an error
-            exports.start_export(project=team.project, by=team.supervisor, kind="codebook.csv")
-            import_services.start_import(project=team.project, by=team.owner, files=[("LV-40.txt", b"x y z")])
-            raise RuntimeError("the view failed after writing")
-        assert not ExportJob.objects.exists() and not ImportBatch.objects.exists()
-        with transaction.atomic():
-            job = exports.start_export(project=team.project, by=team.supervisor, kind="codebook.csv")
-        wait_for(
-            lambda: ExportJob.objects.get(pk=job.pk).status == "done",
-            seconds=60,
-            what="the committed export",
-            log=log,
+@pytest.mark.timeout(120 + 20 * FAULT_RUNS)
+def test_worker_killed_at_random_points_of_imports_every_batch_ends_with_nothing_doubled_or_half_read(
+    team, api, broker
+):
+    interviews_before = Interview.objects.count()
+
+    def start(run):
+        return upload(api, team, list(import_run_files(run).items()))
+
+    def finished(batch_id):
+        return ImportBatch.objects.get(pk=batch_id).status == "done"
+
+    def point(batch_id):
+        status = ImportBatch.objects.get(pk=batch_id).status
+        if status == "queued":
+            return "before", "batch not yet claimed"
+        if status == "done":
+            return "after", "batch marked done"
+        files = {f.name.rsplit("-", 1)[-1]: f for f in ImportFile.objects.filter(batch_id=batch_id)}
+        slow, quick = files["slow.txt"], files["quick.txt"]
+        if slow.status == "parsing":
+            if staged(broker, slow, "json").exists():
+                return "during", "slow file staged, its row not yet written"
+            return "during", "reading the slow file"
+        if quick.status in ("queued", "parsing"):
+            return "during", "slow file written, quick one not"
+        return "during", "both files written, batch not yet marked done"
+
+    def check(batch_id, run):
+        problems = []
+        sent = import_run_files(run)
+        files = list(ImportFile.objects.filter(batch_id=batch_id).order_by("name"))
+        if sorted(f.name for f in files) != sorted(sent) or len(files) != 2:
+            problems.append(f"files {[f.name for f in files]}, not one row for each of {sorted(sent)}")
+        if ImportBatch.objects.get(pk=batch_id).processed_count != len(sent):
+            problems.append("processed_count is not the number of files")
+        if Interview.objects.count() != interviews_before:
+            problems.append("the task stored an interview (only the researcher's review may)")
+        outcome = []
+        for f in files:
+            outcome.append(f"{f.name.rsplit('-', 1)[-1][:-4]} {f.status}")
+            if staged(broker, f, "upload").exists():
+                problems.append(f"{f.name}: its upload is still staged after the task ended")
+            if f.status == "ready":
+                try:
+                    text = json.loads(staged(broker, f, "json").read_text("utf-8"))["text"]
+                except (FileNotFoundError, ValueError) as exc:
+                    problems.append(f"{f.name}: ready, its staged text unreadable ({type(exc).__name__})")
+                    continue
+                if text.strip() != sent[f.name].decode().strip():
+                    problems.append(f"{f.name}: ready, {len(text)} characters staged of {len(sent[f.name])}")
+            elif f.status == "failed":
+                if "stopped unexpectedly" not in f.reason:
+                    problems.append(f"{f.name}: failed for another reason: {f.reason}")
+                if staged(broker, f, "json").exists():
+                    problems.append(f"{f.name}: failed but its staged text was left behind")
+            else:
+                problems.append(f"{f.name}: left {f.status}")
+        return ", ".join(outcome), problems
+
+    with routed(broker, interview_tasks.process_import_batch), contextlib.ExitStack() as stack:
+        problems, _ = kill_at_random_points(
+            "import", Workers(broker, stack), start=start, point=point, finished=finished, check=check
         )
-    # The queue is first in, first out: had the rolled-back request sent anything, the worker
-    # would have received it before the committed job. It received the committed job only.
-    received = log.read_text()[seen:]
-    assert received.count(" received") == 1 and "coding.tasks.run_export[" in received
-    assert "DoesNotExist" not in received and "ERROR" not in received
+    # Over all runs: nothing left running, and the staging folder holds exactly the ready files' text.
+    assert not ImportBatch.objects.exclude(status="done").exists(), "a batch was left queued or running"
+    assert not ImportFile.objects.filter(status__in=["queued", "parsing"]).exists(), "a file was left reading"
+    ready = {f"{g}.json" for g in ImportFile.objects.filter(status="ready").values_list("guid", flat=True)}
+    assert {p.name for p in (broker["tmp"] / "staging").iterdir()} == ready
+    assert not problems, "\n".join(problems)
+
+
+# Enough codings for a CSV export to take about a second here.
+EXPORT_CODINGS = 25_000
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(120 + 20 * FAULT_RUNS)
+def test_worker_killed_at_random_points_of_exports_every_job_ends_done_or_failed_with_no_partial_file(
+    team, api, broker, settings
+):
+    seed_codings(team, EXPORT_CODINGS)
+    rows = Coding.objects.filter(project=team.project, interview__anonymised_at__isnull=False).count()
+
+    def start(run):
+        return start_export(api, team, "codings.csv")
+
+    def finished(job_id):
+        return ExportJob.objects.get(pk=job_id).status in ("done", "failed")
+
+    def point(job_id):
+        job = ExportJob.objects.get(pk=job_id)
+        if job.status == "queued":
+            return "before", "job not yet claimed"
+        if job.status in ("done", "failed"):
+            return "after", f"job marked {job.status}"
+        final = exports.file_path(job)
+        if final.exists():
+            return "during", "file complete, job not yet marked done"
+        if final.with_suffix(".part").exists():
+            return "during", f"writing the file ({job.progress}%)"
+        return "during", "job claimed, file not yet opened"
+
+    def check(job_id, run):
+        job = ExportJob.objects.get(pk=job_id)
+        final = exports.file_path(job)
+        problems = []
+        if final.with_suffix(".part").exists():
+            problems.append("a half-written .part file was left behind")
+        if job.finished_at is None:
+            problems.append("no finished_at")
+        if job.status == "done":
+            try:
+                written = list(csv.reader(io.StringIO(final.read_text("utf-8-sig"))))
+            except FileNotFoundError:
+                return "done", [*problems, "done but its file is missing"]
+            if len(written) - 1 != rows:
+                problems.append(f"done with {len(written) - 1} rows of {rows}")
+        elif job.status == "failed":
+            if job.message != exports.WORKER_DIED:
+                problems.append(f"failed with another message: {job.message}")
+            if final.exists():
+                problems.append("failed but its file was left behind")
+        return job.status, problems
+
+    with routed(broker, coding_tasks.run_export), contextlib.ExitStack() as stack:
+        problems, _ = kill_at_random_points(
+            "export", Workers(broker, stack), start=start, point=point, finished=finished, check=check
+        )
+    assert not ExportJob.objects.filter(status__in=["queued", "running"]).exists(), "a job was left running"
+    done = {f"{k}.export" for k in ExportJob.objects.filter(status="done").values_list("file_key", flat=True)}
+    assert set(export_files(settings)) == done  # one file per done job, nothing else
+    assert not problems, "\n".join(problems)
+
+
+# ---------------------------------------------------------------- FT2: queued on commit
+
+
+RECEIVED = re.compile(r"Task ([\w.]+)\[[0-9a-f-]+\] received")
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.timeout(120 + 2 * FT2_ROUNDS)
+def test_over_many_rounds_rolled_back_requests_queue_nothing_and_committed_ones_are_all_processed(
+    team, steady
+):
+    log = steady["worker"].log
+    first = len(log.read_text())
+    problems = []
+    began = time.monotonic()
+    with routed(steady, coding_tasks.run_export, interview_tasks.process_import_batch):
+        for n in range(1, FT2_ROUNDS + 1):
+            seen = len(log.read_text())
+            text = f"Interviewer: Round {n}?\nParticipant: Yes, round {n}.\n".encode()
+            with pytest.raises(RuntimeError), transaction.atomic():  # what ATOMIC_REQUESTS does on an error
+                lost_job = exports.start_export(project=team.project, by=team.supervisor, kind="codebook.csv")
+                lost_batch = import_services.start_import(
+                    project=team.project, by=team.owner, files=[(f"FT2-{n}-lost.txt", text)]
+                )
+                raise RuntimeError("the view failed after writing")
+            if (
+                ExportJob.objects.filter(pk=lost_job.pk).exists()
+                or ImportBatch.objects.filter(pk=lost_batch.pk).exists()
+            ):
+                problems.append(f"round {n}: a rolled-back row is in the database")
+            with transaction.atomic():
+                job = exports.start_export(project=team.project, by=team.supervisor, kind="codebook.csv")
+                batch = import_services.start_import(
+                    project=team.project, by=team.owner, files=[(f"FT2-{n}.txt", text)]
+                )
+                # A task sent before the commit would be taken by the worker now, find no row
+                # and leave the job queued for ever: leave it the time to do so.
+                time.sleep(0.05)
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and not (
+                ExportJob.objects.get(pk=job.pk).status == "done"
+                and ImportBatch.objects.get(pk=batch.pk).status == "done"
+            ):
+                time.sleep(0.01)
+            processed = ImportFile.objects.filter(batch=batch, status="ready").exists()
+            if ExportJob.objects.get(pk=job.pk).status != "done" or not processed:
+                problems.append(f"round {n}: the committed export or import was not processed within 60 s")
+                break
+            # The queue is first in, first out: had the rolled-back request sent anything, the
+            # worker would have received it before the committed tasks. It received those only.
+            received = sorted(RECEIVED.findall(log.read_text()[seen:]))
+            if received != ["coding.tasks.run_export", "interviews.tasks.process_import_batch"]:
+                problems.append(f"round {n}: the worker received {received}")
+    took = time.monotonic() - began
+    print(f"\nFT2: {FT2_ROUNDS} rounds in {took:.1f} s ({took / FT2_ROUNDS:.2f} s a round)")
+    assert not problems, "\n".join(problems)
+    worker_log = log.read_text()[first:]  # everything the worker wrote over the rounds
+    assert len(RECEIVED.findall(worker_log)) == 2 * FT2_ROUNDS
+    assert "DoesNotExist" not in worker_log
+    assert "ERROR" not in worker_log and "Traceback" not in worker_log, worker_log[-3000:]
 
 
 # ---------------------------------------------------------------- FT3: the broker is down

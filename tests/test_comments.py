@@ -9,6 +9,8 @@ from coding import services as coding_services
 from coding.models import Assignment, CodingComment, Reveal
 from interviews.models import AuditEvent, Membership
 
+from .factories import versioned
+
 
 def membership(team, user):
     return Membership.objects.select_related("project", "user").get(project=team.project, user=user)
@@ -119,18 +121,22 @@ def test_api_comment_reply_resolve_edit_delete(team, api, coding):
     supervisor = api.as_user(team.supervisor)
     reply = supervisor.post(base(team, coding), {"text": "Yes", "parent": first.json()["id"]}, format="json")
     assert reply.status_code == 201 and reply.json()["parent"] == first.json()["id"]
-    resolved = supervisor.patch(
-        base(team, coding) + f"{first.json()['id']}/", {"resolved": True}, format="json"
+    resolved = versioned(
+        supervisor, "patch", base(team, coding) + f"{first.json()['id']}/", {"resolved": True}, format="json"
     )
     assert resolved.status_code == 200 and resolved.json()["resolved_by_username"] == "sam_supervisor"
-    refused = supervisor.patch(
-        base(team, coding) + f"{first.json()['id']}/", {"text": "Mine now"}, format="json"
+    refused = versioned(
+        supervisor,
+        "patch",
+        base(team, coding) + f"{first.json()['id']}/",
+        {"text": "Mine now"},
+        format="json",
     )
     assert refused.status_code == 403
     listed = api.as_user(team.viewer).get(base(team, coding))
     assert [c["id"] for c in listed.json()] == [first.json()["id"], reply.json()["id"]]
     assert api.as_user(team.viewer).post(base(team, coding), {"text": "x"}, format="json").status_code == 403
-    gone = api.as_user(team.coder).delete(base(team, coding) + f"{first.json()['id']}/")
+    gone = versioned(api.as_user(team.coder), "delete", base(team, coding) + f"{first.json()['id']}/")
     assert gone.status_code == 204
     assert not CodingComment.objects.exists()
 

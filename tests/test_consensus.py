@@ -380,7 +380,8 @@ def test_api_settles_and_undoes(team, api):
     assert response.json()["coder"] == layer(team).pk
     listed = client.get(url(team, "consensus")).json()
     assert [c["id"] for c in listed] == [response.json()["id"]]
-    gone = client.delete(url(team, "consensus") + f"{response.json()['id']}/")
+    # The settlement's version came with it (ETag): taking it back names that version.
+    gone = client.delete(url(team, "consensus") + f"{response.json()['id']}/", HTTP_IF_MATCH=response["ETag"])
     assert gone.status_code == 200 and gone.json() == {"restored": []}
     assert not Coding.objects.filter(coder=layer(team)).exists()
 

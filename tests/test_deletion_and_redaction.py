@@ -22,6 +22,7 @@ from coding.models import ExportJob, ExportJobStatus, ExportKind
 from interviews.models import Interview, RedactionLog, TranscriptRevision
 
 from .conftest import make_interview
+from .factories import versioned
 
 CANARY = "Quennebrook Ysolde-Tarrant"
 IDENTIFIERS = ["Ysolde-Tarrant", "+375 29 611 42 87", "ysolde.tarrant@example.net", "A77123456"]
@@ -130,8 +131,10 @@ def test_deleting_an_interview_removes_its_text_everywhere(
     assert traces([CANARY], folders, task_log)  # the text is there before: the check can fail
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = api.as_user(team.supervisor).delete(
-            f"/api/projects/{team.project.pk}/interviews/{interview.pk}/"
+        response = versioned(
+            api.as_user(team.supervisor),
+            "delete",
+            f"/api/projects/{team.project.pk}/interviews/{interview.pk}/",
         )
     assert response.status_code == 204, response.content
     assert traces([CANARY, "Her phone is", "they kept it"], folders, task_log) == []

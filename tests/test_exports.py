@@ -137,6 +137,23 @@ def test_running_the_task_twice_builds_one_result(team, export_dir, django_captu
     assert files_in(export_dir) == [f"{job.file_key}.export"]
 
 
+def test_a_worker_dying_after_writing_the_file_leaves_a_failed_job_without_a_file(
+    team, export_dir, django_capture_on_commit_callbacks
+):
+    """The file was moved into place, then the worker died before marking the job done: the
+    redelivered message fails the job and takes the orphaned file (whole or half) with it."""
+    with django_capture_on_commit_callbacks(execute=False):
+        job = exports.start_export(project=team.project, by=team.owner, kind="qdpx")
+    ExportJob.objects.filter(pk=job.pk).update(status="running")
+    export_dir.mkdir(parents=True, exist_ok=True)
+    final = exports.file_path(ExportJob.objects.get(pk=job.pk))
+    final.write_bytes(b"a finished export")
+    final.with_suffix(".part").write_bytes(b"half")
+    exports.run_export(job_id=job.pk, redelivered=True)
+    assert ExportJob.objects.get(pk=job.pk).status == "failed"
+    assert files_in(export_dir) == []
+
+
 def test_codebook_emptied_before_the_task_runs_fails_the_job_with_a_clear_message(
     team, api, export_dir, django_capture_on_commit_callbacks
 ):

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
+from coding import selectors
 from coding import services as coding_services
 from coding.models import Code, Coding
 
@@ -27,6 +28,12 @@ def code_snapshot(project):
         .order_by("id")
         .values_list("id", "name", "parent_id", "colour", "definition", "is_codable")
     )
+
+
+def version_shown(client, team, code) -> str:
+    """The version the codebook page puts in ``code``'s edit form (hidden), as a browser sends it."""
+    shown = selectors.flatten_tree(client.get(page(team)).context["roots"])
+    return next(c.edit_form for c in shown if c.pk == code.pk).initial["version"]
 
 
 def new_code_data(**fields):
@@ -108,9 +115,15 @@ def test_duplicate_name_shows_message_next_to_name_and_writes_nothing(team):
 
 def test_bad_colour_shows_message_and_writes_nothing(team):
     before = code_snapshot(team.project)
-    response = client_for(team.supervisor).post(
+    client = client_for(team.supervisor)
+    prefix = f"c{team.code2.pk}-edit"
+    response = client.post(
         reverse("code-update", args=[team.project.pk, team.code2.pk]),
-        {f"c{team.code2.pk}-edit-name": "Prior pushback", f"c{team.code2.pk}-edit-colour": "red"},
+        {
+            f"{prefix}-name": "Prior pushback",
+            f"{prefix}-colour": "red",
+            f"{prefix}-version": version_shown(client, team, team.code2),
+        },
     )
     assert response.status_code == 400
     assert "#rrggbb" in response.content.decode()
@@ -119,9 +132,11 @@ def test_bad_colour_shows_message_and_writes_nothing(team):
 
 def test_supervisor_renames_recolours_and_defines_a_code(team):
     prefix = f"c{team.code2.pk}-edit"
-    response = client_for(team.owner).post(
+    client = client_for(team.owner)
+    response = client.post(
         reverse("code-update", args=[team.project.pk, team.code2.pk]),
         {
+            f"{prefix}-version": version_shown(client, team, team.code2),
             f"{prefix}-name": "Earlier pushback",
             f"{prefix}-colour": "#d62728",
             f"{prefix}-definition": "Was pushed back before",

@@ -193,6 +193,7 @@ def test_supervisor_edits_a_participant_and_clears_an_attribute(team, attrs):
     response = client.post(
         detail,
         {
+            "version": form.initial["version"],
             "pseudonym": "LV-07b",
             "participant_type": "border_crosser",
             "attr_nationality": "Syrian",

@@ -13,6 +13,8 @@ from coding.models import Assignment, AssignmentStatus, ReviewMark
 from interviews.models import AuditEvent, InterviewStatus
 from tests.conftest import make_interview
 
+from .factories import versioned
+
 A = "/api/projects/{}/assignments/"
 
 
@@ -165,8 +167,10 @@ def test_supervisor_filters_assignments_by_coder_interview_and_status(team, api)
 def test_supervisor_unassigns_and_the_codings_stay(team, api):
     mine, _ = assign_both(team)
     coding_services.create_coding(interview=team.interview, code=team.code, coder=team.coder, start=0, end=5)
-    assert api.as_user(team.coder).delete(assignments_url(team, mine.pk)).status_code == 403
-    assert api.as_user(team.supervisor).delete(assignments_url(team, mine.pk)).status_code == 204
+    assert versioned(api.as_user(team.coder), "delete", assignments_url(team, mine.pk)).status_code == 403
+    assert (
+        versioned(api.as_user(team.supervisor), "delete", assignments_url(team, mine.pk)).status_code == 204
+    )
     assert not Assignment.objects.filter(pk=mine.pk).exists()
     assert team.interview.codings.count() == 1
     assert AuditEvent.objects.filter(action="assignment.deleted", target_id=mine.pk).exists()
@@ -179,16 +183,19 @@ def test_a_coder_moves_their_own_status_one_step_at_a_time(team, api):
     mine, _ = assign_both(team)
     client = api.as_user(team.coder)
     url = assignments_url(team, mine.pk)
-    response = client.patch(url, {"status": "done"}, format="json")
+    response = versioned(client, "patch", url, {"status": "done"}, format="json")
     assert response.status_code == 400
     assert "status" in response.json()
-    assert client.patch(url, {"status": "in_progress"}, format="json").json()["status"] == "in_progress"
-    done = client.patch(url, {"status": "done"}, format="json").json()
+    assert (
+        versioned(client, "patch", url, {"status": "in_progress"}, format="json").json()["status"]
+        == "in_progress"
+    )
+    done = versioned(client, "patch", url, {"status": "done"}, format="json").json()
     assert done["status"] == "done" and done["done_at"]
-    back = client.patch(url, {"status": "in_progress"}, format="json").json()
+    back = versioned(client, "patch", url, {"status": "in_progress"}, format="json").json()
     assert back["status"] == "in_progress" and back["done_at"] is None
-    assert client.patch(url, {"status": "todo"}, format="json").json()["status"] == "todo"
-    assert client.patch(url, {"status": "finished"}, format="json").status_code == 400
+    assert versioned(client, "patch", url, {"status": "todo"}, format="json").json()["status"] == "todo"
+    assert versioned(client, "patch", url, {"status": "finished"}, format="json").status_code == 400
     changes = AuditEvent.objects.filter(action="assignment.status_changed", target_id=mine.pk).order_by("id")
     assert [(e.before["status"], e.after["status"]) for e in changes] == [
         ("todo", "in_progress"),

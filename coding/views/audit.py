@@ -3,6 +3,7 @@
 Supervisors and owners only. Filters by interview, person, change or read, action and
 date; with an interview chosen it also lists who has read that transcript. A deleted
 coding is restored from its event with a POST (``coding.services.restore_coding``).
+Owners also see the latest refused requests for the project's data (one query).
 """
 
 from datetime import datetime, time
@@ -24,6 +25,8 @@ from interviews.models import AuditKind, Role
 from .. import services
 
 PAGE_SIZE = 50
+# The latest refused attempts shown to owners; the API lists them all.
+REFUSED_SHOWN = 20
 # Long values (memo text, comments) are cut for the table; the API has them whole.
 SHOWN_CHARS = 120
 
@@ -130,6 +133,9 @@ def audit_trail(request, project_pk):
     ]
     query = request.GET.copy()
     query.pop("page", None)
+    refused = None
+    if membership.role == Role.OWNER:
+        refused = list(audit.refused_attempts(project=project)[: REFUSED_SHOWN + 1])
     context = {
         "project": project,
         "membership": membership,
@@ -138,5 +144,7 @@ def audit_trail(request, project_pk):
         "query": query.urlencode(),
         "readers": readers,
         "restore_error": restore_error,
+        "refused": refused[:REFUSED_SHOWN] if refused is not None else None,
+        "more_refused": refused is not None and len(refused) > REFUSED_SHOWN,
     }
     return render(request, "coding/audit.html", context, status=status)

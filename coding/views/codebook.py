@@ -15,7 +15,8 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from interviews import audit
 from interviews.access import get_membership, require_role
-from interviews.forms import add_service_errors
+from interviews.api_base import etag_of
+from interviews.forms import VersionedForm, add_service_errors
 from interviews.models import Role
 from interviews.pages import project_action
 
@@ -25,7 +26,7 @@ from ..models import Code
 _TEXT_FIELDS = ("definition", "inclusion_criteria", "exclusion_criteria", "example")
 
 
-class CodeForm(forms.Form):
+class CodeForm(VersionedForm):
     name = forms.CharField(max_length=120, label="Name")
     colour = forms.CharField(
         max_length=7, initial="#4e79a7", label="Colour", widget=forms.TextInput(attrs={"type": "color"})
@@ -85,6 +86,7 @@ def _label(code) -> str:
 def _code_initial(code) -> dict:
     initial = {name: getattr(code, name) for name in ("name", "colour", "shortcut", *_TEXT_FIELDS)}
     initial["is_folder"] = not code.is_codable
+    initial["version"] = etag_of(code)
     return initial
 
 
@@ -171,7 +173,8 @@ def code_create(request, membership):
 def code_update(request, membership, code_pk):
     code = _code_of(membership, code_pk)
     form = CodeForm(request.POST, prefix=f"c{code.pk}-edit")
-    if form.is_valid():
+    # Two supervisors editing the same definition in two tabs: the second is refused (no lost update).
+    if form.is_valid() and form.version_holds(code, _code_initial):
         try:
             services.update_code(code=code, **form.service_fields())
         except ValidationError as error:

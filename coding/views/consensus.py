@@ -17,6 +17,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
+from interviews import audit
 from interviews.access import get_membership, require_role
 from interviews.models import Role
 
@@ -353,4 +354,13 @@ def disagreements(request, project_pk, interview_pk):
             (pk, names[pk], pk in result.coders) for pk in sorted(member_coders, key=names.get)
         ],
     }
+    # The page shows the coded passages' text: a read (DP3), one per page shown.
+    audit.record_read(
+        project=project,
+        action="passages.retrieved",
+        target_type="interview",
+        target_id=interview.pk,
+        interview_id=interview.pk,
+        detail={"view": "disagreements", "role": membership.role, "coders": list(result.coders)},
+    )
     return render(request, "coding/disagreements.html", context, status=400 if errors else 200)

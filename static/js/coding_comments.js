@@ -16,13 +16,20 @@ function el(tag, text, className) {
   return node;
 }
 
-async function call(method, url, body) {
+// ``version`` is the ETag of the comment as it was shown: a change sends it as If-Match, so a
+// thread someone else resolved or reopened meanwhile is not flipped back (412).
+async function call(method, url, body, version) {
+  const headers = { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() };
+  if (version) headers["If-Match"] = version;
   const response = await fetch(url, {
     method,
     credentials: "same-origin",
-    headers: { Accept: "application/json", "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  if (response.status === 412) {
+    throw new Error("Someone else changed this thread meanwhile, so your change was not saved. Here is theirs.");
+  }
   const payload = response.status === 204 ? null : await response.json().catch(() => null);
   if (!response.ok) {
     const detail = payload && (payload.text || payload.detail || payload.parent);
@@ -70,9 +77,10 @@ if (panel && editor) {
         resolveButton.type = "button";
         resolveButton.addEventListener("click", async () => {
           try {
-            await call("PATCH", `${urlFor(coding)}${root.id}/`, { resolved: !root.resolved });
+            await call("PATCH", `${urlFor(coding)}${root.id}/`, { resolved: !root.resolved }, root.etag);
             await load();
           } catch (err) {
+            await load();
             status.textContent = err.message;
           }
         });

@@ -273,6 +273,69 @@ class Gunicorn:
         self.log_path.unlink(missing_ok=True)
 
 
+class CeleryWorker:
+    """``celery -A config worker`` for ``database_url`` on the broker ``broker_url``, stopped on exit.
+
+    ``nice``: the worker's scheduling priority (10 = yields the CPU to the web server, as a
+    deployment gives background work a smaller CPU share; docker-compose.yml does the same).
+    """
+
+    def __init__(self, database_url: str, broker_url: str, *, concurrency: int = 1, nice: int = 0, **env):
+        self.log_path = Path(tempfile.mkstemp(prefix="qc-worker-", suffix=".log")[1])
+        self.cmd = [
+            *(["nice", "-n", str(nice)] if nice else []),
+            str(Path(PYTHON).parent / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--concurrency",
+            str(concurrency),
+            "--loglevel",
+            "WARNING",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ]
+        self.env = app_env(database_url, CELERY_BROKER_URL=broker_url, **env)
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            self.cmd,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        time.sleep(1)
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the Celery worker exited:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def __enter__(self) -> CeleryWorker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+        self.log_path.unlink(missing_ok=True)
+
+
 def request(method: str, url: str, *, token: str | None = None, body=None, timeout: float = 10):
     """(status, headers, parsed JSON or text) for one request; never raises for HTTP errors."""
     data = None if body is None else json.dumps(body).encode()

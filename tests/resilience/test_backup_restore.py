@@ -6,11 +6,12 @@ and serves the app (the API tokens in it still work)."""
 import shutil
 import sqlite3
 import time
+from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
 
-from config.backup import table_checksums
+from config.backup import find_backups, table_checksums
 
 from .live import Gunicorn, PrivatePostgres, manage, request, seed
 
@@ -78,6 +79,9 @@ def test_a_backup_restores_into_a_fresh_database_identical_table_by_table(vendor
     assert transcript_sample(source).encode() not in dump
     assert b"coding_coding" not in dump and b"interviews_interview" not in dump
     assert not list(tmp_path.glob(".backup-*"))  # the plain dump did not outlive the encryption
+    # The checksum file records when it was taken: the rotation (prune_backups) goes by it.
+    (found,) = find_backups(tmp_path)
+    assert found.path == backup_file and abs(found.taken_at - datetime.now(UTC)) < timedelta(minutes=10)
 
     with pytest.raises(RuntimeError, match="gpg failed"):
         manage(fresh, "restore_database", str(backup_file), BACKUP_PASSPHRASE="not the passphrase")
