@@ -108,7 +108,7 @@ def test_qdpx_export_reports_progress_after_each_transcript(team):
 
 def test_job_progress_is_stored_only_while_running_and_only_upwards(team):
     job = ExportJob.objects.create(project=team.project, requested_by=team.owner, kind="qdpx")
-    progress = exports._Progress(job.pk)
+    progress = exports._Progress(job.pk, every=0)
     progress(40)
     assert ExportJob.objects.get(pk=job.pk).progress == 0  # still queued: not claimed, not written
     ExportJob.objects.filter(pk=job.pk).update(status="running")
@@ -117,6 +117,19 @@ def test_job_progress_is_stored_only_while_running_and_only_upwards(team):
         progress(percent)
         seen.append(ExportJob.objects.get(pk=job.pk).progress)
     assert seen == [10, 35, 35, 99, 99]  # 100 only when the file is stored
+
+
+def test_job_progress_is_written_at_most_twice_a_second(team):
+    job = ExportJob.objects.create(
+        project=team.project, requested_by=team.owner, kind="qdpx", status="running"
+    )
+    progress = exports._Progress(job.pk)
+    for percent in range(1, 99):
+        progress(percent)
+    assert ExportJob.objects.get(pk=job.pk).progress == 1  # the first, then nothing for half a second
+    progress.written_at -= 0.5
+    progress(60)
+    assert ExportJob.objects.get(pk=job.pk).progress == 60
 
 
 # ---------------------------------------------------------------- the conditional claim and failures

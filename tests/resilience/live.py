@@ -185,7 +185,46 @@ def seed(database_url: str, **options) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-class Gunicorn:
+class _Background:
+    """A server process of ours with its own log, in its own session, stopped on exit."""
+
+    grace = 15  # seconds to finish after SIGTERM
+
+    def _spawn(self) -> None:
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            self.cmd,
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-5000:]
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=self.grace)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=5)
+        if getattr(self, "_log", None):
+            self._log.close()
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+        self.log_path.unlink(missing_ok=True)
+
+
+class Gunicorn(_Background):
     """``gunicorn config.wsgi`` on 127.0.0.1 (sync workers with threads), stopped on exit."""
 
     def __init__(
@@ -223,15 +262,7 @@ class Gunicorn:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            self.cmd,
-            cwd=ROOT,
-            env=self.env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self._spawn()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -245,45 +276,28 @@ class Gunicorn:
             time.sleep(0.3)
         raise RuntimeError(f"gunicorn did not answer within 60 s:\n{self.log()}")
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-5000:]
-
     def worker_pids(self) -> list[int]:
         import psutil
 
         return [child.pid for child in psutil.Process(self.process.pid).children()]
 
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-        if getattr(self, "_log", None):
-            self._log.close()
 
-    def __enter__(self) -> Gunicorn:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-        self.log_path.unlink(missing_ok=True)
-
-
-class CeleryWorker:
+class CeleryWorker(_Background):
     """``celery -A config worker`` for ``database_url`` on the broker ``broker_url``, stopped on exit.
 
-    ``nice``: the worker's scheduling priority (10 = yields the CPU to the web server, as a
-    deployment gives background work a smaller CPU share; docker-compose.yml does the same).
+    ``idle``: run the worker in the idle scheduling class (it gets the CPU only when nothing
+    else wants it), as a deployment gives background work a smaller CPU share than the web
+    server (docker-compose.yml gives the worker half the web's weight).
     """
 
-    def __init__(self, database_url: str, broker_url: str, *, concurrency: int = 1, nice: int = 0, **env):
+    grace = 30  # a task in hand finishes first
+
+    def __init__(
+        self, database_url: str, broker_url: str, *, concurrency: int = 1, idle: bool = False, **env
+    ):
         self.log_path = Path(tempfile.mkstemp(prefix="qc-worker-", suffix=".log")[1])
         self.cmd = [
-            *(["nice", "-n", str(nice)] if nice else []),
+            *(["chrt", "--idle", "0"] if idle else []),
             str(Path(PYTHON).parent / "celery"),
             "-A",
             "config",
@@ -300,40 +314,10 @@ class CeleryWorker:
         self.process: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self._log = self.log_path.open("wb")
-        self.process = subprocess.Popen(
-            self.cmd,
-            cwd=ROOT,
-            env=self.env,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        self._spawn()
         time.sleep(1)
         if self.process.poll() is not None:
             raise RuntimeError(f"the Celery worker exited:\n{self.log()}")
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-5000:]
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=5)
-        if getattr(self, "_log", None):
-            self._log.close()
-
-    def __enter__(self) -> CeleryWorker:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-        self.log_path.unlink(missing_ok=True)
 
 
 def request(method: str, url: str, *, token: str | None = None, body=None, timeout: float = 10):
