@@ -10,7 +10,6 @@ is a failure.
 import contextlib
 import os
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import pytest
 from django.db import connection
 
 from config.celery import app as celery_app
+from tests.resilience.live import celery_worker_command
 
 BROKER = "redis://127.0.0.1:6379/15"
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,20 +75,7 @@ def real_worker(task, *, tmp_path, env: dict):
     log = tmp_path / "worker.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--pool=solo",
-                "-Q",
-                queue,
-                "--without-gossip",
-                "--without-mingle",
-                "--loglevel=INFO",
-            ],
+            celery_worker_command(queue=queue, pool="solo", loglevel="INFO"),
             cwd=ROOT,
             env=worker_env,
             stdout=out,

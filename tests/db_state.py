@@ -3,15 +3,15 @@
 from django.apps import apps
 from django.contrib.auth import get_user_model
 
+from interviews.models import RefusedAccess
+
 
 def row_counts() -> dict[str, int]:
     """How many rows every model of our two apps (and users) has."""
     models = [*apps.get_app_config("interviews").get_models(), *apps.get_app_config("coding").get_models()]
     # The log of refused requests is written *because* a request was refused (DP3), after its
     # transaction rolled back: it is not data the request wrote.
-    counts = {
-        model._meta.label: model.objects.count() for model in models if model.__name__ != "RefusedAccess"
-    }
+    counts = {model._meta.label: model.objects.count() for model in models if model is not RefusedAccess}
     counts["auth.User"] = get_user_model().objects.count()
     return counts
 

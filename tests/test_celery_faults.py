@@ -27,7 +27,6 @@ import re
 import signal
 import socket
 import subprocess
-import sys
 import time
 import uuid
 
@@ -45,6 +44,7 @@ from interviews.models import ImportBatch, ImportFile, Interview
 
 from .celery_worker import BROKER, ROOT, redis_client
 from .conftest import make_interview
+from .resilience.live import celery_worker_command
 
 FAULT_RUNS = int(os.environ.get("FAULT_RUNS") or 2)
 FT2_ROUNDS = 5 * FAULT_RUNS
@@ -159,24 +159,9 @@ def worker(broker, name: str, *, pool: str = "solo"):
     log = broker["tmp"] / f"{name}.log"
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                f"--pool={pool}",
-                "--concurrency=1",
-                "-Q",
-                broker["queue"],
-                "-n",
-                f"{name}-{broker['queue']}@%h",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--loglevel=INFO",
-            ],
+            celery_worker_command(
+                queue=broker["queue"], name=f"{name}-{broker['queue']}@%h", pool=pool, loglevel="INFO"
+            ),
             cwd=ROOT,
             env=broker["env"],
             stdout=out,
