@@ -310,6 +310,46 @@ def celery_worker_command(
     ]
 
 
+class CpuCap:
+    """A cgroup that holds the processes started in it to ``cpus`` of one core, as
+    docker-compose's ``cpus:`` does for a container: cgroup v2 ``cpu.max`` or v1
+    ``cpu.cfs_quota_us``. ``create`` answers None where no cgroup is writable (not root)."""
+
+    PERIOD = 100_000  # microseconds
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    @classmethod
+    def create(cls, cpus: float) -> CpuCap | None:
+        quota = max(1000, int(cpus * cls.PERIOD))
+        name = f"qc-{os.getpid()}-{time.monotonic_ns()}"
+        v2, v1 = Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/cpu")
+        try:
+            controllers = v2 / "cgroup.controllers"
+            if controllers.exists() and "cpu" in controllers.read_text(errors="replace").split():
+                (v2 / "cgroup.subtree_control").write_text("+cpu")
+                (v2 / name).mkdir()
+                (v2 / name / "cpu.max").write_text(f"{quota} {cls.PERIOD}")
+                return cls(v2 / name)
+            if (v1 / "cpu.cfs_quota_us").exists():
+                (v1 / name).mkdir()
+                (v1 / name / "cpu.cfs_period_us").write_text(str(cls.PERIOD))
+                (v1 / name / "cpu.cfs_quota_us").write_text(str(quota))
+                return cls(v1 / name)
+        except OSError:
+            pass
+        return None
+
+    def wrap(self, cmd: list[str]) -> list[str]:
+        """``cmd`` run inside the cgroup (the shell joins it, then becomes ``cmd``)."""
+        return ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self.path / "cgroup.procs"), *cmd]
+
+    def remove(self) -> None:
+        with contextlib.suppress(OSError):
+            self.path.rmdir()
+
+
 class CeleryWorker(_Background):
     """``celery -A config worker`` for ``database_url`` on the broker ``broker_url``, stopped on exit.
 
@@ -321,11 +361,21 @@ class CeleryWorker(_Background):
     grace = 30  # a task in hand finishes first
 
     def __init__(
-        self, database_url: str, broker_url: str, *, concurrency: int = 1, idle: bool = False, **env
+        self,
+        database_url: str,
+        broker_url: str,
+        *,
+        concurrency: int = 1,
+        idle: bool = False,
+        cpus: float | None = None,
+        **env,
     ):
         self.log_path = Path(tempfile.mkstemp(prefix="qc-worker-", suffix=".log")[1])
         idle_class = ["chrt", "--idle", "0"] if idle else []
         self.cmd = [*idle_class, *celery_worker_command(concurrency=concurrency)]
+        self.cap = CpuCap.create(cpus) if cpus else None
+        if self.cap:
+            self.cmd = self.cap.wrap(self.cmd)
         self.env = app_env(database_url, CELERY_BROKER_URL=broker_url, **env)
         self.process: subprocess.Popen | None = None
 
@@ -334,6 +384,11 @@ class CeleryWorker(_Background):
         time.sleep(1)
         if self.process.poll() is not None:
             raise RuntimeError(f"the Celery worker exited:\n{self.log()}")
+
+    def stop(self) -> None:
+        super().stop()
+        if self.cap:
+            self.cap.remove()
 
 
 def request(method: str, url: str, *, token: str | None = None, body=None, timeout: float = 10):

@@ -186,7 +186,8 @@ def test_acknowledged_codings_survive_a_database_crash_and_the_outage_answers_50
     unavailable = sum(1 for a in answers if a.status == 503)
     print(
         f"\nFT4: {len(answers)} writes, {len(acked_ids)} acknowledged and all stored "
-        f"(exactly the {len(stored) - seeded} the writers stored), {unavailable} answered 503 during the outage, "
+        f"(exactly the {len(stored) - seeded} the writers stored), "
+        f"{unavailable} answered 503 during the outage, "
         f"{len(replays)} retries answered with the coding their cut-off first try had stored, "
         f"recovered {recovery:.2f} s after PostgreSQL returned"
     )
