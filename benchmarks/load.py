@@ -111,7 +111,7 @@ if __name__ != "__main__":  # imported by locust: the simulated coder
                 if r.status_code == 201:
                     self.mine[r.json()["id"]] = r.headers.get("ETag")
                     ACKED["created"] += 1
-                elif r.status_code == 400 and "already" in r.text:
+                elif r.status_code == 409 and "already" in r.text:
                     r.success()  # the same passage with the same code twice: a valid refusal
                 else:
                     r.failure(f"{r.status_code}")

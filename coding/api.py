@@ -141,14 +141,6 @@ class CodingFilter(django_filters.FilterSet):
         return queryset.filter(id__in=together.values("id"))
 
 
-LIST_COLUMNS = [
-    "project",
-    *(f for f in CodingOutput.Meta.fields if f not in ("code_name", "coder_username", "quote")),
-    "code__name",
-    "coder__username",
-]
-
-
 class CodingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectScopedViewSet):
     """Coded passages. Coders create codings and change their own; supervisors change any."""
 
@@ -163,11 +155,11 @@ class CodingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSco
         if getattr(self, "swagger_fake_view", False):
             return Coding.objects.none()
         codings = selectors.codings_for_project(self.project)
-        if self.action == "list":
-            # A page holds up to 500 codings: load only the columns the answer shows.
-            codings = codings.select_related(None).select_related("code", "coder").only(*LIST_COLUMNS)
         # Blind coding: another coder's coding on a blind interview is not found (404).
-        return selectors.visible_codings(self.membership, codings)
+        codings = selectors.visible_codings(self.membership, codings)
+        if self.action == "list":
+            return CodingOutput.rows(codings.select_related(None))
+        return codings
 
     def _fresh(self, coding):
         return selectors.attach_quotes([self.get_queryset().get(pk=coding.pk)])[0]

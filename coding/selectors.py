@@ -60,7 +60,10 @@ def attach_quotes(codings) -> list:
     rows = list(codings)
 
     def field(row, name):
-        return row[name] if isinstance(row, dict) else getattr(row, name)
+        if isinstance(row, dict):
+            # values() names a foreign key by its column ("interview_id") or its field ("interview").
+            return row[name] if name in row else row[name.removesuffix("_id")]
+        return getattr(row, name)
 
     interview_ids = {field(row, "interview_id") for row in rows}
     texts = dict(Interview.objects.filter(pk__in=interview_ids).values_list("pk", "text"))

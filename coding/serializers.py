@@ -1,5 +1,8 @@
 """Input and output shapes of the codebook, coding and memo API."""
 
+from django.db.models import F
+from django.utils import timezone
+from django.utils.functional import cached_property
 from rest_framework import serializers
 
 from interviews.api_base import ProjectRelatedField, StrictSerializer
@@ -104,11 +107,36 @@ class CodingOutput(serializers.ModelSerializer):
             "updated_at",
         ]
 
+    @cached_property
+    def _moment(self):
+        """DateTimeField's ISO 8601 answer, with the current time zone looked up once per list
+        rather than twice per coding (that lookup was a tenth of a page's time)."""
+        zone = timezone.get_current_timezone()
+
+        def moment(value):
+            text = value.astimezone(zone).isoformat()
+            return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+        return moment
+
+    @classmethod
+    def rows(cls, codings):
+        """``codings`` as dicts keyed by this answer's fields (but ``quote``, which
+        ``selectors.attach_quotes`` cuts), for lists: a page holds up to 500 codings, and
+        dicts cost half of what model instances do."""
+        related = {"code_name": F("code__name"), "coder_username": F("coder__username")}
+        return codings.values(*(f for f in cls.Meta.fields if f not in {*related, "quote"}), **related)
+
     def to_representation(self, coding):
-        # The fields read directly: a page holds up to 500 codings and DRF's field-by-field
-        # path took five times as long. The declared fields still define the schema, and a
-        # test holds this equal to the generic output.
-        moment = self.fields["created_at"].to_representation
+        # The fields read directly: DRF's field-by-field path took five times as long. The
+        # declared fields still define the schema, and a test holds this equal to the
+        # generic output.
+        moment = self._moment
+        if isinstance(coding, dict):  # a row of ``rows``, its quote attached
+            coding["guid"] = str(coding["guid"])
+            coding["created_at"] = moment(coding["created_at"])
+            coding["updated_at"] = moment(coding["updated_at"])
+            return coding
         return {
             "id": coding.pk,
             "guid": str(coding.guid),

@@ -12,6 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from interviews import audit
+from interviews.errors import AlreadyExists
 from interviews.models import Interview, Membership, Participant, Project, Role
 
 from .models import Code, Coding, Memo, MemoKind
@@ -145,7 +146,7 @@ def _check_name_free(project: Project, name: str, parent: Code | None, code: Cod
     # Compared here, not with iexact: SQLite folds the case of ASCII letters only (Ş/ş, Ü/ü).
     if any(n.casefold() == name.casefold() for n in siblings.values_list("name", flat=True)):
         where = f"under {parent.name!r}" if parent else "at the top level"
-        raise ValidationError({"name": f"A code called {name!r} already exists {where}."})
+        raise AlreadyExists({"name": f"A code called {name!r} already exists {where}."})
 
 
 def _check_shortcut_free(project: Project, shortcut: str, code: Code | None) -> None:
@@ -171,7 +172,7 @@ def _save_code(code: Code) -> Code:
             code.save()
     except IntegrityError:
         # Lost a race with an identical create: report it as the duplicate it is.
-        raise ValidationError({"name": f"A code called {code.name!r} already exists here."})
+        raise AlreadyExists({"name": f"A code called {code.name!r} already exists here."})
     return code
 
 
@@ -385,7 +386,7 @@ def _save_coding(coding: Coding) -> Coding:
         with transaction.atomic():
             coding.save()
     except IntegrityError:
-        raise ValidationError({"code": "You have already coded this passage with this code."})
+        raise AlreadyExists({"code": "You have already coded this passage with this code."})
     return coding
 
 

@@ -15,6 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from config.middleware import DATABASE_UNAVAILABLE, DATABASE_UNAVAILABLE_MESSAGE, RETRY_AFTER_SECONDS
+from interviews.errors import AlreadyExists
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ def exception_handler(exc, context):
             detail = {field: [str(m) for m in msgs] for field, msgs in exc.message_dict.items()}
         else:
             detail = {"non_field_errors": exc.messages}
+        if isinstance(exc, AlreadyExists):
+            return Response(detail, status=status.HTTP_409_CONFLICT)
         return Response(detail, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, ProtectedError):
         return Response(

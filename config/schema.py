@@ -5,14 +5,14 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 
 # The error answers every operation can give (documented so clients and schema fuzzing know them):
-# 400 names the fields at fault; the others carry {"detail": "..."}.
+# 400, and 409 for a duplicate, name the fields at fault; the others carry {"detail": "..."}.
 ERROR_RESPONSES = {
     "400": "The request is invalid; the answer names each field at fault.",
     "401": "Not signed in, or the token is not valid.",
     "403": "Signed in, but this role may not do this (or two-factor verification is needed).",
     "404": "No such object in a project you are a member of.",
     "405": "This method is not allowed here.",
-    "409": "Conflicts with the current state (a duplicate, or others depend on it).",
+    "409": "Conflicts with the current state: a duplicate (named by field) or others depend on it.",
     "412": "The object changed since you read it (If-Match did not match).",
     "414": "The URL is too long (answered by the web server).",
     "429": "Too many requests; try again later.",

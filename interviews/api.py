@@ -136,9 +136,7 @@ class MemberViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ProjectSco
             membership = services.add_member(project=self.project, user=data["username"], role=data["role"])
         except ValidationError as error:
             # The service names the person "user"; the client sent "username".
-            raise ValidationError(
-                {"username" if k == "user" else k: v for k, v in error.message_dict.items()}
-            )
+            raise type(error)({"username" if k == "user" else k: v for k, v in error.message_dict.items()})
         return self.respond(membership, status_code=status.HTTP_201_CREATED)
 
     @extend_schema(request=MemberUpdateInput, responses=MemberOutput)

@@ -14,6 +14,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from . import audit
+from .errors import AlreadyExists
 from .models import (
     AttributeDefinition,
     AttributeKind,
@@ -159,7 +160,7 @@ def add_member(*, project: Project, user, role: str) -> Membership:
     if role not in Role.values:
         raise ValidationError({"role": f"Choose one of: {', '.join(Role.values)}."})
     if Membership.objects.filter(project=project, user=user).exists():
-        raise ValidationError({"user": "This person is already a member of the project."})
+        raise AlreadyExists({"user": "This person is already a member of the project."})
     membership = Membership.objects.create(project=project, user=user, role=role)
     _record_member("member.added", membership, None, _member_snapshot(membership))
     return membership
@@ -237,7 +238,7 @@ def create_attribute_definition(
         raise ValidationError({"kind": f"Choose one of: {', '.join(AttributeKind.values)}."})
     choices = _clean_choices(kind, choices or [], multiple)
     if AttributeDefinition.objects.filter(project=project, key=key).exists():
-        raise ValidationError({"key": f"The project already has an attribute called {key!r}."})
+        raise AlreadyExists({"key": f"The project already has an attribute called {key!r}."})
     definition = AttributeDefinition(
         project=project,
         key=key,
@@ -279,7 +280,7 @@ def update_attribute_definition(*, definition: AttributeDefinition, **changes) -
         and changes["key"] != definition.key
         and AttributeDefinition.objects.filter(project_id=definition.project_id, key=changes["key"]).exists()
     ):
-        raise ValidationError({"key": f"The project already has an attribute called {changes['key']!r}."})
+        raise AlreadyExists({"key": f"The project already has an attribute called {changes['key']!r}."})
     for field in ("key", "label", "kind", "multiple", "description", "order"):
         if field in changes:
             setattr(definition, field, changes[field])
@@ -409,7 +410,7 @@ def _clean_pseudonym(project: Project, pseudonym: str, instance: Participant | N
     if instance is not None:
         clash = clash.exclude(pk=instance.pk)
     if clash.exists():
-        raise ValidationError({"pseudonym": f"Another participant is already called {pseudonym}."})
+        raise AlreadyExists({"pseudonym": f"Another participant is already called {pseudonym}."})
     return pseudonym
 
 
@@ -428,9 +429,7 @@ def create_participant(
             participant.save()
     except IntegrityError:
         # Lost a race with an identical create (the check above could not see it yet).
-        raise ValidationError(
-            {"pseudonym": f"Another participant is already called {participant.pseudonym}."}
-        )
+        raise AlreadyExists({"pseudonym": f"Another participant is already called {participant.pseudonym}."})
     if attributes:
         set_participant_attributes(participant=participant, values=attributes)
     return participant

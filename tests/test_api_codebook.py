@@ -16,8 +16,8 @@ def url(project, pk=None, action=None):
     return f"{base}{pk}/{action}/" if action else f"{base}{pk}/"
 
 
-def assert_refused(response, field, fragment=None):
-    assert response.status_code == 400, response.content
+def assert_refused(response, field, fragment=None, status=400):
+    assert response.status_code == status, response.content
     body = response.json()
     assert field in body, body
     message = " ".join(body[field])
@@ -53,7 +53,7 @@ def test_duplicate_name_among_siblings_is_refused(team, api, name, parent):
     if parent:
         payload["parent"] = getattr(team, parent).pk
     response = api.as_user(team.supervisor).post(url(team.project), payload)
-    assert_refused(response, "name", fragment="already exists")
+    assert_refused(response, "name", fragment="already exists", status=409)
     assert row_counts() == before
 
 
@@ -62,8 +62,8 @@ def test_duplicate_name_ignores_case_beyond_ascii(team, api):
     assert client.post(url(team.project), {"name": "Şengal"}).status_code == 201
     assert client.post(url(team.project), {"name": "Überfahrt"}).status_code == 201
     before = row_counts()
-    assert_refused(client.post(url(team.project), {"name": "şengal"}), "name")
-    assert_refused(client.post(url(team.project), {"name": "ÜBERFAHRT"}), "name")
+    assert_refused(client.post(url(team.project), {"name": "şengal"}), "name", status=409)
+    assert_refused(client.post(url(team.project), {"name": "ÜBERFAHRT"}), "name", status=409)
     assert row_counts() == before
 
 
@@ -89,7 +89,7 @@ def test_rename_onto_a_siblings_name_is_refused(team, api):
         url(team.project, sibling.pk),
         {"name": "BELARUSIAN tourist visa"},
     )
-    assert_refused(response, "name", fragment="already exists under 'Visa route'")
+    assert_refused(response, "name", fragment="already exists under 'Visa route'", status=409)
     assert row_values(Code) == before
 
 
@@ -184,7 +184,7 @@ def test_move_next_to_a_code_of_the_same_name_is_refused(team, api):
     response = api.as_user(team.supervisor).post(
         url(team.project, team.code2.pk, "move"), {"parent": team.code_group.pk}
     )
-    assert_refused(response, "name", fragment="already exists")
+    assert_refused(response, "name", fragment="already exists", status=409)
     assert row_values(Code) == before
 
 
@@ -266,7 +266,7 @@ def test_merge_refused_when_a_sub_code_name_clashes_and_nothing_moves(team, api)
     response = api.as_user(team.supervisor).post(
         url(team.project, team.code2.pk, "merge"), {"target": team.code.pk}
     )
-    assert_refused(response, "name")
+    assert_refused(response, "name", status=409)
     assert (row_values(Code), row_values(Coding)) == before
 
 

@@ -1,6 +1,10 @@
-"""Codings through the API: bad input is a 400 naming the field and writes nothing; roles hold."""
+"""Codings through the API: bad input is a 400 naming the field (a duplicate, 409) and
+writes nothing; roles hold."""
+
+from zoneinfo import ZoneInfo
 
 import pytest
+from django.utils import timezone
 
 from coding import services as coding_services
 from coding.models import Coding
@@ -139,7 +143,7 @@ def test_duplicate_coding_is_refused(team, api):
     response = api.as_user(team.coder).post(
         url(team.project), {"interview": team.interview.pk, "code": team.code.pk, "start": 0, "end": 5}
     )
-    assert_refused(response, "code", fragment="already coded this passage")
+    assert_refused(response, "code", status=409, fragment="already coded this passage")
     assert row_counts() == before
 
 
@@ -222,7 +226,7 @@ def test_update_onto_an_existing_passage_is_a_duplicate(team, api):
     a_coding(team, start=0, end=5)
     coding = a_coding(team, start=0, end=6)
     response = versioned(api.as_user(team.coder), "patch", url(team.project, coding.pk), {"end": 5})
-    assert_refused(response, "code", fragment="already coded")
+    assert_refused(response, "code", status=409, fragment="already coded")
     coding.refresh_from_db()
     assert coding.end == 6
 
@@ -374,6 +378,11 @@ def test_the_codings_answer_is_what_the_generic_serializer_gives(team, api):
         generic = drf.ModelSerializer.to_representation(CodingOutput(), coding)
         assert row == dict(generic)
         assert row["quote"] and row["created_at"].endswith("Z")
+        # Also where a time zone other than UTC is current (+03:00).
+        with timezone.override(ZoneInfo("Europe/Minsk")):
+            generic = dict(drf.ModelSerializer.to_representation(CodingOutput(), coding))
+            assert CodingOutput().to_representation(coding) == generic
+            assert generic["created_at"].endswith("+03:00")
 
 
 def test_list_filters_by_code_tree_interview_and_coder(team, api):

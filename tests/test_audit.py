@@ -264,7 +264,7 @@ def test_a_refused_change_leaves_no_audit_row(team, api, coding):
         api_url(team, "codings/"),
         {"interview": team.interview.pk, "code": team.code.pk, "start": 0, "end": 11},
     )
-    assert duplicate.status_code == 400
+    assert duplicate.status_code == 409
     past_the_end = client.post(
         api_url(team, "codings/"),
         {"interview": team.interview.pk, "code": team.code.pk, "start": 0, "end": 10**6},

@@ -385,8 +385,8 @@ def test_two_editors_colliding_get_one_success_and_one_412_every_time(team, kind
 
 
 def one_created_one_refused(answers, field, fragment):
-    assert sorted(a.status_code for a in answers) == [201, 400], [a.content for a in answers]
-    (refused,) = [a for a in answers if a.status_code == 400]
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.content for a in answers]
+    (refused,) = [a for a in answers if a.status_code == 409]
     assert fragment in refused.json()[field][0]
 
 
@@ -424,7 +424,7 @@ def test_identical_creates_at_once_make_one_row_and_no_500(team):
         )
         one_created_one_refused(answers, "pseudonym", "already called")
         assert Participant.objects.filter(project=team.project, pseudonym=body["pseudonym"]).count() == 1
-    report(f"CC2: {n_rounds} rounds x 3 identical creates at once: one 201 and one 400 each, no 500")
+    report(f"CC2: {n_rounds} rounds x 3 identical creates at once: one 201 and one 409 each, no 500")
 
 
 # ---------------------------------------------------------------- CC3: merge or delete while coding
@@ -614,7 +614,7 @@ def test_without_a_key_a_second_post_is_the_duplicate_it_is(team):
     body = {"interview": team.interview.pk, "code": team.code.pk, "start": 0, "end": 5}
     assert client.post(f"{base(team)}/codings/", body, format="json").status_code == 201
     again = client.post(f"{base(team)}/codings/", body, format="json")
-    assert again.status_code == 400 and "already coded" in again.json()["code"][0]
+    assert again.status_code == 409 and "already coded" in again.json()["code"][0]
 
 
 # ---------------------------------------------------------------- the coding view sends both headers
