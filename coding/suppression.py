@@ -20,10 +20,15 @@ Rules:
 - every answer gets ``"suppression": {"min_cell_size": k, "cells": n}``.
 
 Supervisors and owners (and coders) see every count; only viewers are suppressed,
-as the project setting says. Primary suppression only: a suppressed cell can still be
-recovered in some tables by subtracting the visible cells of its row from the row
-total when exactly one cell in that row is hidden. Row and column totals below k are
-hidden like any other count.
+as the project setting says. Row and column totals below k are hidden like any other count.
+
+Complementary suppression in the crosstab: a code's row adds up to its total (each
+participant with the code has one value of a single-valued variable, or none), so a row
+whose total is shown and with exactly one hidden cell would give that cell away by
+subtraction. The row's smallest other non-zero cell is hidden as well (``"complementary":
+true`` in the API, "hidden" on the page), or, when there is none, the row's total. Columns
+need no such rule: a column's total counts everyone with the value, with or without any of
+the codes, and a participant may carry several codes, so a column does not add up.
 
 Per-participant tables are not aggregates and are left as they are: the participant ×
 code matrix (one row per person, which viewers may read in full on the participant
@@ -40,15 +45,17 @@ SUPPRESSING_ROLES = {Role.VIEWER}
 
 
 class Hidden(int):
-    """A suppressed count on the page: 0 in chart arithmetic, true, and reads ``<k`` in text."""
+    """A suppressed count on the page: 0 in chart arithmetic, true, and reads ``<k`` in text
+    (``hidden`` when it is not small but hidden so that a small one cannot be worked out)."""
 
-    def __new__(cls, k: int):
+    def __new__(cls, k: int, *, complementary: bool = False):
         value = super().__new__(cls, 0)
         value.k = k
+        value.complementary = complementary
         return value
 
     def __str__(self) -> str:
-        return f"<{self.k}"
+        return "hidden" if self.complementary else f"<{self.k}"
 
     __repr__ = __str__
 
@@ -69,6 +76,7 @@ class _Suppressor:
     def __init__(self, k: int, hidden):
         self.k = k
         self.hidden = hidden
+        self.complementary = Hidden(k, complementary=True) if isinstance(hidden, Hidden) else hidden
         self.cells = 0
 
     def small(self, value) -> bool:
@@ -89,11 +97,22 @@ class _Suppressor:
                 row[key] = self.count(row[key])
                 hit = True
         if hit:
-            for key in derived:
-                if key in row:
-                    row[key] = None
-            row["suppressed"] = True
+            self.clear(row, derived)
         return hit
+
+    def withhold(self, row: dict, key: str, derived: tuple = ()) -> None:
+        """Hide ``row[key]`` although it is not small: it would give a hidden count away."""
+        row[key] = self.complementary
+        row["complementary"] = True
+        self.cells += 1
+        self.clear(row, derived)
+
+    @staticmethod
+    def clear(row: dict, derived: tuple) -> None:
+        for key in derived:
+            if key in row:
+                row[key] = None
+        row["suppressed"] = True
 
 
 def _frequencies(s: _Suppressor, result: dict) -> None:
@@ -110,6 +129,9 @@ def _frequencies(s: _Suppressor, result: dict) -> None:
             row["suppressed"] = True
 
 
+CELL_DERIVED = ("row_pct", "col_pct", "link")
+
+
 def _crosstab(s: _Suppressor, result: dict) -> None:
     s.hide(result, "n")
     hidden_columns = set()
@@ -119,11 +141,28 @@ def _crosstab(s: _Suppressor, result: dict) -> None:
     for row in result["rows"]:
         row_hidden = s.hide(row, "n")
         for i, cell in enumerate(row["cells"]):
-            s.hide(cell, "count", derived=("row_pct", "col_pct", "link"))
+            s.hide(cell, "count", derived=CELL_DERIVED)
             if row_hidden:
                 cell["row_pct"] = None
             if i in hidden_columns:
                 cell["col_pct"] = None
+        if not row_hidden:
+            _complement_row(s, row)
+
+
+def _complement_row(s: _Suppressor, row: dict) -> None:
+    """A shown total less the shown cells must not leave exactly one hidden cell."""
+    cells = row["cells"]
+    if sum(1 for cell in cells if cell.get("suppressed")) != 1:
+        return
+    others = [cell for cell in cells if not cell.get("suppressed") and cell["count"]]
+    if others:
+        s.withhold(min(others, key=lambda cell: cell["count"]), "count", derived=CELL_DERIVED)
+    else:
+        # The hidden cell is the whole row: so is its total (and the shares of it).
+        s.withhold(row, "n")
+        for cell in cells:
+            cell["row_pct"] = None
 
 
 def _heterogeneity(s: _Suppressor, result: dict) -> None:

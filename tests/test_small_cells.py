@@ -12,9 +12,13 @@ import re
 import pytest
 from openpyxl import load_workbook
 
+from coding import services as coding_services
+from coding.suppression import Hidden, suppress
+from interviews import services
 from interviews.models import AuditEvent
 
-from .analytics_data import build_study
+from .analytics_data import LINE2, TEXT, build_study
+from .conftest import make_interview
 
 K = 3
 # Keys of analytics answers that hold a count of people, interviews, codings or words.
@@ -291,3 +295,72 @@ def test_only_the_owner_sees_and_uses_the_min_cell_size_form(team, client):
     assert client.post(url, {"min_cell_size": "0"}).status_code == 403
     client.force_login(team.outsider)
     assert client.post(url, {"min_cell_size": "0"}).status_code == 404
+
+
+# ---------------------------------------------------------------- complementary suppression
+
+
+def crosstab_result(*rows):
+    """A crosstab answer with these rows of cell counts; each row's total is its sum."""
+    columns = len(rows[0])
+    return {
+        "n": sum(map(sum, rows)),
+        "columns": [{"n": 100} for _ in range(columns)],
+        "rows": [
+            {
+                "name": f"code {i}",
+                "n": sum(counts),
+                "cells": [{"count": c, "row_pct": 1.0, "col_pct": 1.0, "link": "/x"} for c in counts],
+            }
+            for i, counts in enumerate(rows)
+        ],
+    }
+
+
+def test_a_row_with_one_small_cell_hides_its_smallest_other_cell_too():
+    result = suppress("crosstab", crosstab_result([2, 7, 4, 0], [5, 6, 3, 9]), K)
+    first, second = result["rows"]
+    assert [c["count"] for c in first["cells"]] == [None, 7, None, 0]  # 2 and 4 from 13: not one unknown
+    assert first["cells"][2] == {
+        "count": None,
+        "row_pct": None,
+        "col_pct": None,
+        "link": None,
+        "complementary": True,
+        "suppressed": True,
+    }
+    assert first["n"] == 13
+    assert [c["count"] for c in second["cells"]] == [5, 6, 3, 9]  # nothing small: all shown
+    assert result["suppression"]["cells"] == 2
+
+
+def test_a_row_with_two_small_cells_needs_no_more_hiding():
+    result = suppress("crosstab", crosstab_result([1, 2, 8]), K)
+    assert [c["count"] for c in result["rows"][0]["cells"]] == [None, None, 8]
+    assert not any(c.get("complementary") for c in result["rows"][0]["cells"])
+
+
+def test_on_the_page_a_complementary_cell_reads_hidden_not_below_k():
+    result = suppress("crosstab", crosstab_result([2, 7, 4]), K, hidden=Hidden(K))
+    assert [str(c["count"]) for c in result["rows"][0]["cells"]] == [f"<{K}", "7", "hidden"]
+
+
+def test_no_crosstab_row_a_viewer_sees_gives_a_hidden_cell_away_by_subtraction(study, api):
+    # Six more with the tourist visa: its row becomes Afghanistan 4, Iraq 4, Syria 1, and the 1
+    # alone hidden would be 9 - 4 - 4.
+    for n, nationality in enumerate(["Afghanistan", "Iraq"] * 3):
+        person = services.create_participant(project=study.team.project, pseudonym=f"X-{n}")
+        services.set_participant_attributes(participant=person, values={"nationality": nationality})
+        interview = make_interview(person, text=TEXT, by=study.team.owner)
+        coding_services.create_coding(
+            interview=interview, code=study.codes["BTV"], coder=study.team.coder, start=LINE2[0], end=LINE2[1]
+        )
+    visa = study.codes["Visa route"].pk
+    withheld = 0
+    for attribute in ("nationality", "has_legal_representation"):
+        answer = get(api, study.team.viewer, study, f"crosstab/?group={visa}&attribute={attribute}")
+        for row in answer["rows"]:
+            if row["n"] is not None:
+                assert sum(1 for cell in row["cells"] if cell.get("suppressed")) != 1, (attribute, row)
+            withheld += sum(1 for cell in row["cells"] if cell.get("complementary"))
+    assert withheld  # the study has such rows: without the rule this test fails
