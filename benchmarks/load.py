@@ -15,12 +15,12 @@ with their own API token:
 
 Once every user has arrived, windows of ``--window`` seconds alternate: in one no export runs,
 in the next one export (QDPX of the whole project) after another runs in the worker. The worker
-runs as docker-compose.yml deploys it: capped at ``--worker-cpus`` of a core (a cgroup, where
-one is writable: root) and in the idle CPU class (``chrt --idle``). Alternating windows, rather
-than a baseline first, keep the comparison fair: the codings list every coder reads grows
-through the run, so later requests are slower with or without an export. ``--no-export`` is the
-control: the same windows with no export in any, which shows what the comparison reads from
-noise alone.
+is capped at ``--worker-cpus`` of a core as docker-compose.yml caps it (a cgroup, where one is
+writable: root), and runs in the idle CPU class (``chrt --idle``) for compose's lower weight.
+Alternating windows, rather than a baseline first, keep the comparison fair: the codings list
+every coder reads grows through the run, so later requests are slower with or without an
+export. ``--no-export`` is the control: the same windows with no export in any, which shows
+what the comparison reads from noise alone.
 
 Prints the throughput, p50/p95/p99 per kind, errors, p95 of requests that overlapped an export
 and of those in windows without one (SECURITY.md LD1: an export may raise it by at most 20%),
