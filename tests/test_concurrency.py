@@ -30,7 +30,7 @@ from collections import Counter
 from functools import partial
 
 import pytest
-from django.db import connection, connections
+from django.db import OperationalError, connection, connections
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -642,7 +642,17 @@ def test_coding_view_sends_a_key_per_coding_and_refuses_to_overwrite_someone_els
     page.wait_for_selector("#wb-editor:not([hidden])")
     # Polling paused (as in a background tab), a supervisor changes the coding meanwhile.
     page.evaluate("() => Object.defineProperty(document, 'hidden', { get: () => true })")
-    coding_services.update_coding(coding=coding, comment="The supervisor's note.")
+    # The live server may still be answering the opened editor's reads. SQLite's shared-cache
+    # test database refuses a write while another connection reads (it does not wait), so the
+    # supervisor's change is retried until that read is over.
+    for _ in range(50):
+        try:
+            coding_services.update_coding(coding=coding, comment="The supervisor's note.")
+            break
+        except OperationalError:
+            time.sleep(0.1)
+    else:
+        pytest.fail("the supervisor's change could not be written")
     page.fill("#wb-editor-comment", "The coder's note.")
     page.click("#wb-editor-save")
     page.wait_for_function(
