@@ -104,8 +104,10 @@ class CodingAdmin(ServiceAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method != "GET" or response.status_code != 200:
+            return response
         coding = Coding.objects.filter(pk=object_id).only("pk", "project_id", "interview_id").first()
-        if request.method == "GET" and response.status_code == 200 and coding is not None:
+        if coding is not None:
             # The change page shows the quote: a read like any other (DP3).
             audit.record_read(
                 project=coding.project_id,

@@ -359,8 +359,10 @@ class InterviewAdmin(ServiceAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
+        if request.method != "GET" or response.status_code != 200:
+            return response
         interview = Interview.objects.filter(pk=object_id).only("pk", "project_id").first()
-        if request.method == "GET" and response.status_code == 200 and interview is not None:
+        if interview is not None:
             # The change page shows the transcript: a read like any other.
             audit.record_read(
                 project=interview.project_id,
