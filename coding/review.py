@@ -193,22 +193,21 @@ def set_assignment_status(*, assignment: Assignment, status: str, by) -> Assignm
     return assignment
 
 
-def start_on_first_coding(*, interview_id: int, coder_id: int) -> None:
+def start_on_first_coding(*, interview: Interview, coder_id: int) -> None:
     """A coder's first coding on an interview assigned to them moves it from to do to in progress.
 
-    Called by ``services.create_coding`` inside its transaction.
+    Called by ``services.create_coding`` inside its transaction, on every coding: the lookup
+    reads and locks the assignment row alone (not the interview or project rows, which would
+    make every coder's first coding wait for every other's).
     """
     assignment = (
-        # Lock the assignment only, not the interview and project rows it is read with:
-        # those would make every coder's first coding wait for every other's.
-        Assignment.objects.select_for_update(of=("self",))
-        .filter(interview_id=interview_id, coder_id=coder_id, status=AssignmentStatus.TODO)
-        .select_related("interview__project")
-        .defer("interview__text")
+        Assignment.objects.select_for_update()
+        .filter(interview=interview, coder_id=coder_id, status=AssignmentStatus.TODO)
         .first()
     )
     if assignment is None:
         return
+    assignment.interview = interview
     before = _assignment_state(assignment)
     assignment.status = AssignmentStatus.IN_PROGRESS
     assignment.save(update_fields=["status", "updated_at"])

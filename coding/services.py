@@ -463,7 +463,7 @@ def create_coding(
     # The first coding on an interview assigned to this coder starts their assignment.
     from .review import start_on_first_coding
 
-    start_on_first_coding(interview_id=interview.pk, coder_id=coder.pk)
+    start_on_first_coding(interview=interview, coder_id=coder.pk)
     return coding
 
 

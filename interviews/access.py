@@ -43,11 +43,10 @@ def get_membership(*, user, project_id) -> Membership:
         project_id = int(project_id)
     except (TypeError, ValueError):
         raise Http404("No such project.") from None
-    membership = (
-        Membership.objects.select_related("project", "user").filter(user=user, project_id=project_id).first()
-    )
+    membership = Membership.objects.select_related("project").filter(user=user, project_id=project_id).first()
     if membership is None:
         raise Http404("No such project.")
+    membership.user = user
     if membership.project.require_two_factor and not second_factor_verified(user):
         raise SecondFactorRequired(membership.project)
     return membership

@@ -480,6 +480,45 @@ def test_outsiders_lists_never_contain_another_projects_rows(world, api):
     assert projects["count"] == 1
 
 
+def test_filtering_a_list_by_another_projects_id_answers_as_for_an_id_that_does_not_exist(world, api):
+    """AC3: ``?interview=`` and the other id filters know only the project's own objects, so a
+    member of B cannot tell which ids exist in A."""
+    team, ids, _ = world
+    a_ids = {
+        "interview": team.interview.pk,
+        "participant": team.participant.pk,
+        "code": team.code.pk,
+        "parent": team.code.pk,
+        "coding": ids["codings"],
+        "coder": team.coder.pk,
+        "author": team.coder.pk,
+    }
+    missing = 999_999
+    client = api.as_user(team.outsider)
+    refused, differ = 0, []
+    for (path, method), _needed in sorted(API_POLICY.items()):
+        if method != "get" or "{id}" in path or "{coding_pk}" in path or "{project_pk}" not in path:
+            continue
+        url = concrete(path, team.other_project.pk, {"interviews": team.other_interview.pk})
+        for name, a_id in a_ids.items():
+            elsewhere, nowhere = client.get(url, {name: a_id}), client.get(url, {name: missing})
+            # An unknown id is refused with 400 naming the filter (and perhaps the id given); an
+            # unfiltered list answers 200.
+            answers = [
+                (r.status_code, re.sub(rf"\b{v}\b", "ID", r.content.decode()) if r.status_code == 400 else "")
+                for r, v in ((elsewhere, a_id), (nowhere, missing))
+            ]
+            if answers[0] != answers[1]:
+                differ.append(f"{path}?{name}=: {answers[0]} for A's id, {answers[1]} for none at all")
+            refused += elsewhere.status_code == 400 and name in elsewhere.json()
+    assert not differ, "\n".join(differ)
+    assert refused >= 8  # codings, memos, assignments, interviews, codes: their id filters took part
+    response = client.get(f"/api/projects/{team.other_project.pk}/codings/", {"interview": team.interview.pk})
+    assert response.json() == {"interview": ["No such interview in this project."]}
+    response = client.get(f"/api/projects/{team.other_project.pk}/codings/", {"coder": team.coder.pk})
+    assert response.json() == {"coder": ["No such member of this project."]}
+
+
 def body_text(response) -> str:
     """Everything a response carries, as text: streamed bodies joined, zip/XLSX archives unpacked."""
     raw = b"".join(response.streaming_content) if response.streaming else response.content

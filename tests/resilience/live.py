@@ -311,9 +311,15 @@ def celery_worker_command(
 
 
 class CpuCap:
-    """A cgroup that holds the processes started in it to ``cpus`` of one core, as
-    docker-compose's ``cpus:`` does for a container: cgroup v2 ``cpu.max`` or v1
-    ``cpu.cfs_quota_us``. ``create`` answers None where no cgroup is writable (not root)."""
+    """A cgroup with docker-compose's CPU settings for a container, for the processes started in it:
+
+    - ``cpus``: at most that many cores (compose ``cpus:``; cgroup v2 ``cpu.max``, v1
+      ``cpu.cfs_quota_us``);
+    - ``shares``: its weight against everything else when the CPU is contended (compose
+      ``cpu_shares:``, 1024 being a normal process's; v2 ``cpu.weight``, converted as docker
+      converts it, v1 ``cpu.shares``).
+
+    ``create`` answers None where no cgroup is writable (not root)."""
 
     PERIOD = 100_000  # microseconds
 
@@ -321,8 +327,8 @@ class CpuCap:
         self.path = path
 
     @classmethod
-    def create(cls, cpus: float) -> CpuCap | None:
-        quota = max(1000, int(cpus * cls.PERIOD))
+    def create(cls, cpus: float | None = None, shares: int | None = None) -> CpuCap | None:
+        quota = max(1000, int(cpus * cls.PERIOD)) if cpus else None
         name = f"qc-{os.getpid()}-{time.monotonic_ns()}"
         v2, v1 = Path("/sys/fs/cgroup"), Path("/sys/fs/cgroup/cpu")
         try:
@@ -330,12 +336,16 @@ class CpuCap:
             if controllers.exists() and "cpu" in controllers.read_text(errors="replace").split():
                 (v2 / "cgroup.subtree_control").write_text("+cpu")
                 (v2 / name).mkdir()
-                (v2 / name / "cpu.max").write_text(f"{quota} {cls.PERIOD}")
+                (v2 / name / "cpu.max").write_text(f"{quota or 'max'} {cls.PERIOD}")
+                if shares:
+                    (v2 / name / "cpu.weight").write_text(str(1 + (shares - 2) * 9999 // 262142))
                 return cls(v2 / name)
             if (v1 / "cpu.cfs_quota_us").exists():
                 (v1 / name).mkdir()
                 (v1 / name / "cpu.cfs_period_us").write_text(str(cls.PERIOD))
-                (v1 / name / "cpu.cfs_quota_us").write_text(str(quota))
+                (v1 / name / "cpu.cfs_quota_us").write_text(str(quota or -1))
+                if shares:
+                    (v1 / name / "cpu.shares").write_text(str(shares))
                 return cls(v1 / name)
         except OSError:
             pass
@@ -353,9 +363,10 @@ class CpuCap:
 class CeleryWorker(_Background):
     """``celery -A config worker`` for ``database_url`` on the broker ``broker_url``, stopped on exit.
 
-    ``idle``: run the worker in the idle scheduling class (it gets the CPU only when nothing
-    else wants it), as a deployment gives background work a smaller CPU share than the web
-    server (docker-compose.yml gives the worker half the web's weight).
+    ``cpus`` and ``shares``: run the worker in a cgroup with these CPU settings, as
+    docker-compose.yml runs it (``CpuCap``). Where no cgroup is writable, the idle scheduling
+    class stands in for a low ``shares`` (it gets the CPU only when nothing else wants it), and
+    ``cpus`` is not applied: ``cap`` is then None.
     """
 
     grace = 30  # a task in hand finishes first
@@ -366,16 +377,17 @@ class CeleryWorker(_Background):
         broker_url: str,
         *,
         concurrency: int = 1,
-        idle: bool = False,
         cpus: float | None = None,
+        shares: int | None = None,
         **env,
     ):
         self.log_path = Path(tempfile.mkstemp(prefix="qc-worker-", suffix=".log")[1])
-        idle_class = ["chrt", "--idle", "0"] if idle else []
-        self.cmd = [*idle_class, *celery_worker_command(concurrency=concurrency)]
-        self.cap = CpuCap.create(cpus) if cpus else None
+        self.cmd = celery_worker_command(concurrency=concurrency)
+        self.cap = CpuCap.create(cpus, shares) if cpus or shares else None
         if self.cap:
             self.cmd = self.cap.wrap(self.cmd)
+        elif shares:
+            self.cmd = ["chrt", "--idle", "0", *self.cmd]
         self.env = app_env(database_url, CELERY_BROKER_URL=broker_url, **env)
         self.process: subprocess.Popen | None = None
 
