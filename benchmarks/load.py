@@ -171,6 +171,25 @@ def percentile(times: dict[int, int], q: float) -> float:
     return float(max(times))
 
 
+def phase_of(start: float, running: list[tuple[float, float]], export_window, *, control: bool) -> str | None:
+    """Where a request that started at ``start`` counts: "export running" when it started while
+    an export ran (``running``: their start and end times), "no export" when it started in a
+    window without exports, None when it started between two exports of an export window. In
+    the control run (no exports), by the kind of window it started in.
+
+    A request is placed by the moment it started, never by how long it took: placing every
+    request that overlapped an export with the export would put long requests there more often
+    than short ones (a longer request overlaps more), and so raise that p95 whatever the export
+    did."""
+    if control:
+        return "export running" if export_window(start) else "no export"
+    if any(a <= start <= b for a, b in running):
+        return "export running"
+    if not export_window(start):
+        return "no export"
+    return None
+
+
 def build_parser():
     import argparse
 
@@ -342,25 +361,15 @@ def main(argv=None) -> int:
             f"p99 {percentile(times, 0.99):6.0f} ms"
         )
     # p95 of the requests that started while an export ran, and of those that started in a
-    # window without one (in the control run: that started in the windows that would have had
-    # exports, or not). A request is placed by the moment it started, never by how long it
-    # took: placing every request that overlapped an export with the export would put long
-    # requests there more often than short ones (a longer request overlaps more), and so raise
-    # that p95 whatever the export did.
-    running = exports["running"]
+    # window without one (``phase_of``).
     phases: dict[str, dict[str, dict[int, int]]] = {"no export": {}, "export running": {}}
     for end, name, ms, _failed in result["seen"]:
         start = end - ms / 1000
         if start < measured_from:
             continue
-        if args.no_export:
-            phase = "export running" if export_window(start) else "no export"
-        elif any(a <= start <= b for a, b in running):
-            phase = "export running"
-        elif not export_window(start):
-            phase = "no export"
-        else:
-            continue  # between two exports of an export window
+        phase = phase_of(start, exports["running"], export_window, control=args.no_export)
+        if phase is None:
+            continue
         times = phases[phase].setdefault(KINDS.get(name, name), {})
         times[round(ms)] = times.get(round(ms), 0) + 1
     raised = None
