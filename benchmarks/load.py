@@ -256,12 +256,14 @@ def main(argv=None) -> int:
                 url, args.broker, cpus=args.worker_cpus, shares=args.worker_shares, **folders
             ) as worker,
         ):
-            capped = (
-                f"CPU capped at {args.worker_cpus:g} cores, weight {args.worker_shares}"
-                if worker.cap
-                else "CPU not capped"
-                + (" (no writable cgroup; idle CPU class)" if args.worker_cpus or args.worker_shares else "")
-            )
+            if worker.cap:
+                capped = f"CPU capped at {args.worker_cpus:g} cores, weight {args.worker_shares}"
+            elif args.worker_cpus or args.worker_shares:
+                capped = "CPU not capped (no writable cgroup)" + (
+                    "; idle CPU class for its low weight" if args.worker_shares else ""
+                )
+            else:
+                capped = "CPU not capped"
             stop = threading.Event()
             exports = {"done": 0, "failed": 0, "seconds": [], "running": []}
             measured_from = time.time() + 3600  # set when the load starts
