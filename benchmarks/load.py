@@ -171,6 +171,12 @@ def percentile(times: dict[int, int], q: float) -> float:
     return float(max(times))
 
 
+def in_export_window(moment: float, since: float, window: float) -> bool:
+    """Whether ``moment`` falls in a window with exports: windows of ``window`` seconds alternate
+    from ``since`` (when every user has arrived), the first without."""
+    return moment >= since and int((moment - since) // window) % 2 == 1
+
+
 def phase_of(start: float, running: list[tuple[float, float]], export_window, *, control: bool) -> str | None:
     """Where a request that started at ``start`` counts: "export running" when it started while
     an export ran (``running``: their start and end times), "no export" when it started in a
@@ -269,7 +275,7 @@ def main(argv=None) -> int:
             measured_from = time.time() + 3600  # set when the load starts
 
             def export_window(moment: float) -> bool:
-                return moment >= measured_from and int((moment - measured_from) // args.window) % 2 == 1
+                return in_export_window(moment, measured_from, args.window)
 
             def export_loop():
                 while not stop.is_set():

@@ -10,19 +10,14 @@ _BOOLEAN_VALUES = {"true", "false", "1", "0"}
 
 
 def _in_project(queryset, project):
-    """The objects of ``queryset`` that belong to ``project`` (users: its members), ids only."""
+    """The objects of ``queryset`` that belong to ``project`` (users: its members), ids only,
+    and the message for an id that is not among them."""
     model = queryset.model
     if model is get_user_model():
-        return queryset.filter(memberships__project=project).only("pk")
+        return queryset.filter(memberships__project=project).only("pk"), "No such member of this project."
     if not any(field.name == "project" for field in model._meta.fields):
         raise ImproperlyConfigured(f"{model.__name__} has no project to scope an id filter to")
-    return queryset.filter(project=project).only("pk")
-
-
-def _unknown(model) -> str:
-    if model is get_user_model():
-        return "No such member of this project."
-    return f"No such {model._meta.verbose_name} in this project."
+    return queryset.filter(project=project).only("pk"), f"No such {model._meta.verbose_name} in this project."
 
 
 class FilterBackend(DjangoFilterBackend):
@@ -36,22 +31,22 @@ class FilterBackend(DjangoFilterBackend):
 
     def get_filterset(self, request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
+        if filterset is None:
+            return None
         project = getattr(view, "project", None)
-        if filterset is not None and project is not None:
-            for field in filterset.filters.values():
-                if isinstance(
-                    field, django_filters.ModelChoiceFilter | django_filters.ModelMultipleChoiceFilter
-                ):
-                    field.queryset = _in_project(field.queryset, project)
-                    field.extra["error_messages"] = {"invalid_choice": _unknown(field.queryset.model)}
-        if filterset is not None:
-            wrong = sorted(
-                name
-                for name, field in filterset.filters.items()
-                if isinstance(field, django_filters.BooleanFilter)
-                and name in request.query_params
-                and request.query_params[name].lower() not in _BOOLEAN_VALUES
-            )
-            if wrong:
-                raise ValidationError({name: ["Give true or false."] for name in wrong})
+        for field in filterset.filters.values():
+            if project is not None and isinstance(
+                field, django_filters.ModelChoiceFilter | django_filters.ModelMultipleChoiceFilter
+            ):
+                field.queryset, unknown = _in_project(field.queryset, project)
+                field.extra["error_messages"] = {"invalid_choice": unknown}
+        wrong = sorted(
+            name
+            for name, field in filterset.filters.items()
+            if isinstance(field, django_filters.BooleanFilter)
+            and name in request.query_params
+            and request.query_params[name].lower() not in _BOOLEAN_VALUES
+        )
+        if wrong:
+            raise ValidationError({name: ["Give true or false."] for name in wrong})
         return filterset

@@ -1,20 +1,13 @@
 """LD1's comparison (benchmarks/load.py) places each request by the moment it started, so that
 how long a request took cannot decide whether it counts as "export running"."""
 
-import importlib.util
 import random
-from pathlib import Path
+from functools import partial
 
-ROOT = Path(__file__).resolve().parents[1]
-_spec = importlib.util.spec_from_file_location("ld1_load", ROOT / "benchmarks" / "load.py")
-load = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(load)
+from benchmarks import load
 
 WINDOW = 10.0
-
-
-def export_window(moment: float) -> bool:
-    return int(moment // WINDOW) % 2 == 1
+export_window = partial(load.in_export_window, since=0.0, window=WINDOW)
 
 
 # Exports of 1.1 s back to back in every other window, with the 0.5 s the benchmark's client

@@ -6,15 +6,13 @@ import re
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import yaml
 
-from .live import ROOT, CpuCap
+from benchmarks import load
 
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import load  # noqa: E402
+from .live import ROOT, CpuCap
 
 # Spins until the wall-clock time given (now + 1 s unless given), then prints the CPU time it got.
 SPIN = (
@@ -70,7 +68,7 @@ def test_a_low_weight_command_gets_the_cpu_only_when_a_normal_one_leaves_it():
 
 
 def test_the_load_benchmark_runs_the_worker_with_docker_composes_cpu_settings():
-    worker = yaml.safe_load(Path(ROOT / "docker-compose.yml").read_text())["services"]["worker"]
+    worker = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]["worker"]
     defaults = load.build_parser().parse_args([])
     assert worker["cpu_shares"] == defaults.worker_shares
     compose_cpus = re.fullmatch(r"\$\{WORKER_CPUS:-([0-9.]+)\}", str(worker["cpus"]))
